@@ -1,0 +1,162 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// Local is a Store on a local directory.
+type Local struct {
+	root string
+}
+
+var _ Store = (*Local)(nil)
+
+// NewLocal returns a Store rooted at dir, creating it if needed.
+func NewLocal(dir string) (*Local, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: root %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("storage: create root: %w", err)
+	}
+	return &Local{root: abs}, nil
+}
+
+// path maps a key to a file path under the root, refusing keys that are
+// not clean relative slash paths.
+func (l *Local) path(key string) (string, error) {
+	if key == "" || strings.HasPrefix(key, "/") || strings.ContainsAny(key, "\\\x00") ||
+		path.Clean(key) != key || key == ".." || strings.HasPrefix(key, "../") {
+		return "", fmt.Errorf("%w: %q", ErrInvalidKey, key)
+	}
+	return filepath.Join(l.root, filepath.FromSlash(key)), nil
+}
+
+// Put implements Store. It writes to a temporary file in the target
+// directory, syncs it, and renames it into place.
+func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return 0, err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+		return 0, fmt.Errorf("storage: put %s: %w", key, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	if err != nil {
+		return 0, fmt.Errorf("storage: put %s: %w", key, err)
+	}
+	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return n, fmt.Errorf("storage: put %s: %w", key, err)
+	}
+	return n, nil
+}
+
+// Open implements Store.
+func (l *Local) Open(_ context.Context, key string) (Blob, error) {
+	p, err := l.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
+	} else if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", key, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("storage: stat %s: %w", key, err)
+	}
+	return &localBlob{File: f, fi: fi}, nil
+}
+
+// Delete implements Store.
+func (l *Local) Delete(_ context.Context, key string) error {
+	p, err := l.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("storage: delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// List implements Store. Temporary files of writes in progress are skipped.
+func (l *Local) List(ctx context.Context, prefix string, fn func(string, time.Time) error) error {
+	dir, err := l.path(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return err
+	}
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(l.root, p)
+		if err != nil {
+			return err
+		}
+		return fn(filepath.ToSlash(rel), fi.ModTime())
+	})
+	if err != nil {
+		return fmt.Errorf("storage: list %s: %w", prefix, err)
+	}
+	return nil
+}
+
+type localBlob struct {
+	*os.File
+	fi os.FileInfo
+}
+
+func (b *localBlob) Size() int64        { return b.fi.Size() }
+func (b *localBlob) ModTime() time.Time { return b.fi.ModTime() }
+
+// ctxReader stops a copy when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

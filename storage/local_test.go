@@ -1,0 +1,113 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLocalPutOpenDelete(t *testing.T) {
+	ctx := context.Background()
+	st, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := st.Put(ctx, "a/b/c.webp", strings.NewReader("hello"))
+	if err != nil || n != 5 {
+		t.Fatalf("Put = %d, %v; want 5, nil", n, err)
+	}
+	b, err := st.Open(ctx, "a/b/c.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(b)
+	b.Close()
+	if string(got) != "hello" || b.Size() != 5 {
+		t.Fatalf("Open read %q size %d; want hello 5", got, b.Size())
+	}
+	if err := st.Delete(ctx, "a/b/c.webp"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Open(ctx, "a/b/c.webp"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Open after Delete: %v; want ErrNotFound", err)
+	}
+	if err := st.Delete(ctx, "a/b/c.webp"); err != nil {
+		t.Fatalf("second Delete: %v; want nil", err)
+	}
+}
+
+func TestLocalRefusesEscapingKeys(t *testing.T) {
+	root := t.TempDir()
+	st, err := NewLocal(filepath.Join(root, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"", "/etc/passwd", "../x", "a/../../x", "a/./b", "a//b", "..", "a\\..\\x", "a\x00b"} {
+		if _, err := st.Put(context.Background(), key, strings.NewReader("x")); !errors.Is(err, ErrInvalidKey) {
+			t.Errorf("Put(%q) = %v; want ErrInvalidKey", key, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "x")); err == nil {
+		t.Fatal("a key escaped the root")
+	}
+}
+
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n > 0 {
+		f.n--
+		return copy(p, "data"), nil
+	}
+	return 0, errors.New("connection reset")
+}
+
+func TestLocalPutFailureLeavesNothing(t *testing.T) {
+	root := t.TempDir()
+	st, _ := NewLocal(root)
+	ctx := context.Background()
+	if _, err := st.Put(ctx, "k/old", strings.NewReader("old")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "k/old", &failingReader{n: 3}); err == nil {
+		t.Fatal("Put from a failing reader succeeded")
+	}
+	if _, err := st.Put(ctx, "k/new", &failingReader{n: 3}); err == nil {
+		t.Fatal("Put from a failing reader succeeded")
+	}
+	var keys []string
+	err := st.List(ctx, "k", func(k string, _ time.Time) error { keys = append(keys, k); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 || keys[0] != "k/old" {
+		t.Fatalf("keys after failed puts = %v; want [k/old]", keys)
+	}
+	entries, _ := os.ReadDir(filepath.Join(root, "k"))
+	if len(entries) != 1 {
+		t.Fatalf("files in dir = %d; want 1 (no temp files left)", len(entries))
+	}
+	b, _ := st.Open(ctx, "k/old")
+	got, _ := io.ReadAll(b)
+	b.Close()
+	if string(got) != "old" {
+		t.Fatalf("old blob = %q after failed overwrite; want old", got)
+	}
+}
+
+func TestLocalPutCancelled(t *testing.T) {
+	st, _ := NewLocal(t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := st.Put(ctx, "x", strings.NewReader("data")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Put with cancelled ctx = %v; want context.Canceled", err)
+	}
+	if _, err := st.Open(context.Background(), "x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("blob exists after cancelled Put: %v", err)
+	}
+}
