@@ -1,0 +1,136 @@
+// Package db is picpipe's system of record: bun models, embedded SQL
+// migrations for SQLite and PostgreSQL, and the store methods the roles
+// call. Redis carries work; this package holds the truth.
+//
+//	d, err := db.Open(ctx, "sqlite://./data/picpipe.db")
+//	if err := d.Migrate(ctx); err != nil { … }
+//	err = d.RunInTx(ctx, func(tx *db.DB) error {
+//		return tx.InsertImage(ctx, img)
+//	})
+package db
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"github.com/uptrace/bun/migrate"
+	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// DB is a handle on the database. Its store methods run on the pool, or
+// inside a transaction when obtained from RunInTx.
+type DB struct {
+	bun *bun.DB // the pool, for transactions and migrations
+	idb bun.IDB // what queries run on: the pool or a transaction
+}
+
+// Open connects to dsn: "postgres://…" or "postgresql://…" for PostgreSQL,
+// "sqlite://PATH" or a bare file path for SQLite (the file's directory is
+// created). SQLite runs in WAL mode with a busy timeout and foreign keys on.
+func Open(ctx context.Context, dsn string) (*DB, error) {
+	var bdb *bun.DB
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		sqldb, err := sql.Open("pgx", dsn)
+		if err != nil {
+			return nil, fmt.Errorf("db: open postgres: %w", err)
+		}
+		bdb = bun.NewDB(sqldb, pgdialect.New())
+	default:
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if path == "" {
+			return nil, errors.New("db: empty database path")
+		}
+		if path != ":memory:" {
+			if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+				return nil, fmt.Errorf("db: create directory: %w", err)
+			}
+		}
+		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+		sqldb, err := sql.Open("sqlite", "file:"+path+q)
+		if err != nil {
+			return nil, fmt.Errorf("db: open sqlite: %w", err)
+		}
+		bdb = bun.NewDB(sqldb, sqlitedialect.New())
+	}
+	if err := bdb.PingContext(ctx); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("db: ping: %w", err)
+	}
+	return &DB{bun: bdb, idb: bdb}, nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.bun.Close() }
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error { return d.bun.PingContext(ctx) }
+
+// Postgres reports whether d runs on PostgreSQL.
+func (d *DB) Postgres() bool { return d.bun.Dialect().Name().String() == "pg" }
+
+// RunInTx runs fn in a transaction on a DB bound to it, committing when fn
+// returns nil and rolling back otherwise. Nested calls join the outer
+// transaction.
+func (d *DB) RunInTx(ctx context.Context, fn func(tx *DB) error) error {
+	if _, ok := d.idb.(bun.Tx); ok {
+		return fn(d)
+	}
+	return d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return fn(&DB{bun: d.bun, idb: tx})
+	})
+}
+
+// Migrate applies every pending migration under a migration lock, so that
+// several processes starting together migrate once. A migration is marked
+// applied only after it succeeded.
+func (d *DB) Migrate(ctx context.Context) error {
+	m, err := d.migrator(ctx)
+	if err != nil {
+		return err
+	}
+	if err := m.Lock(ctx); err != nil {
+		return fmt.Errorf("db: migration lock: %w", err)
+	}
+	defer m.Unlock(ctx) //nolint:errcheck // best effort; the lock row is removed by the next run
+	if _, err := m.Migrate(ctx); err != nil {
+		return fmt.Errorf("db: migrate: %w", err)
+	}
+	return nil
+}
+
+func (d *DB) migrator(ctx context.Context) (*migrate.Migrator, error) {
+	ms := migrate.NewMigrations()
+	if err := ms.Discover(migrationFiles); err != nil {
+		return nil, fmt.Errorf("db: discover migrations: %w", err)
+	}
+	m := migrate.NewMigrator(d.bun, ms,
+		migrate.WithMarkAppliedOnSuccess(true),
+		migrate.WithTemplateData(map[string]bool{"Postgres": d.Postgres()}))
+	if err := m.Init(ctx); err != nil {
+		return nil, fmt.Errorf("db: init migrations: %w", err)
+	}
+	return m, nil
+}
+
+// Exec runs a statement outside the store methods: for operators' and
+// tests' administrative SQL.
+func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
+	if _, err := d.idb.ExecContext(ctx, query, args...); err != nil {
+		return fmt.Errorf("db: exec: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,50 @@
+package db
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Id prefixes, as the API shows them.
+const (
+	PrefixUser   = "usr_"
+	PrefixAPIKey = "ak_"
+	PrefixImage  = "img_"
+)
+
+// crockford is Crockford's base32 alphabet, in ascending byte order so that
+// encoded ids sort like the bytes they encode.
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// NewID returns prefix followed by a time-ordered UUIDv7 in 26 characters of
+// Crockford base32: ids made later sort after ids made earlier, which the
+// cursor pagination relies on.
+func NewID(prefix string) string {
+	u := uuid.Must(uuid.NewV7())
+	var b strings.Builder
+	b.Grow(len(prefix) + 26)
+	b.WriteString(prefix)
+	// 128 bits as 26 five-bit groups, the first holding the top 3 bits.
+	for i := 25; i >= 0; i-- {
+		b.WriteByte(crockford[bitsAt(u, uint(i*5))])
+	}
+	return b.String()
+}
+
+// bitsAt returns the five bits of u starting shift bits from the least
+// significant end.
+func bitsAt(u uuid.UUID, shift uint) byte {
+	var v uint16
+	for k := uint(0); k < 5; k++ {
+		bit := shift + k
+		if bit >= 128 {
+			break
+		}
+		byteIdx := 15 - bit/8
+		if u[byteIdx]>>(bit%8)&1 == 1 {
+			v |= 1 << k
+		}
+	}
+	return byte(v)
+}

@@ -1,0 +1,157 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors of the image store.
+var (
+	ErrImageNotFound = errors.New("db: image not found")
+	// ErrImageExists is returned by InsertImage when the user already has a
+	// live image with the same hash.
+	ErrImageExists = errors.New("db: image with this hash exists")
+)
+
+// InsertImage inserts img. When a live, not failed image of the same user
+// has the same hash (a concurrent identical upload), it returns
+// ErrImageExists and inserts nothing.
+func (d *DB) InsertImage(ctx context.Context, img *Image) error {
+	_, err := d.idb.NewInsert().Model(img).Exec(ctx)
+	if err == nil {
+		return nil
+	}
+	if _, lookErr := d.ImageByHash(ctx, img.UserID, img.Hash); lookErr == nil {
+		return ErrImageExists
+	}
+	return fmt.Errorf("db: insert image: %w", err)
+}
+
+// ImageByID returns the user's image with id unless it was deleted, or
+// ErrImageNotFound. Another user's image is not found.
+func (d *DB) ImageByID(ctx context.Context, userID, id string) (*Image, error) {
+	return d.oneImage(ctx, "id = ? AND user_id = ? AND deleted_at IS NULL", id, userID)
+}
+
+// ImageByHash returns the user's live, not failed image with hash, or
+// ErrImageNotFound.
+func (d *DB) ImageByHash(ctx context.Context, userID, hash string) (*Image, error) {
+	return d.oneImage(ctx,
+		"user_id = ? AND hash = ? AND deleted_at IS NULL AND status <> ?",
+		userID, hash, StatusFailed)
+}
+
+// ImageForWork returns the image with id whoever owns it, deleted or not:
+// the workers' view. It returns ErrImageNotFound when there is no such row.
+func (d *DB) ImageForWork(ctx context.Context, id string) (*Image, error) {
+	return d.oneImage(ctx, "id = ?", id)
+}
+
+func (d *DB) oneImage(ctx context.Context, where string, args ...any) (*Image, error) {
+	img := new(Image)
+	err := d.idb.NewSelect().Model(img).Where(where, args...).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrImageNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("db: select image: %w", err)
+	}
+	return img, nil
+}
+
+// ListImages returns up to limit of the user's live images, newest first,
+// starting after the image id cursor ("" for the first page).
+func (d *DB) ListImages(ctx context.Context, userID, cursor string, limit int) ([]Image, error) {
+	var imgs []Image
+	q := d.idb.NewSelect().Model(&imgs).
+		Where("user_id = ?", userID).Where("deleted_at IS NULL").
+		Order("id DESC").Limit(int64(limit))
+	if cursor != "" {
+		q = q.Where("id < ?", cursor)
+	}
+	if err := q.Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: list images: %w", err)
+	}
+	return imgs, nil
+}
+
+// DeleteImage soft-deletes the user's image at now, or returns
+// ErrImageNotFound. The blobs stay until the scheduler's purge.
+func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) error {
+	res, err := d.idb.NewUpdate().Model((*Image)(nil)).
+		Set("deleted_at = ?", now).Set("updated_at = ?", now).
+		Where("id = ?", id).Where("user_id = ?", userID).Where("deleted_at IS NULL").
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: delete image: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrImageNotFound
+	}
+	return nil
+}
+
+// ClaimImage moves a queued (or interrupted processing) live image to
+// processing and counts the attempt. It returns the claimed row, or
+// ErrImageNotFound when the image is gone, deleted or already final.
+func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, error) {
+	res, err := d.idb.NewUpdate().Model((*Image)(nil)).
+		Set("status = ?", StatusProcessing).
+		Set("attempts = attempts + 1").Set("updated_at = ?", now).
+		Where("id = ?", id).Where("deleted_at IS NULL").
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: claim image: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, ErrImageNotFound
+	}
+	return d.ImageForWork(ctx, id)
+}
+
+// FinishImage stores the processing result of img (status ready, format,
+// output key and size, dimensions) if it is still processing. It returns
+// ErrImageNotFound when the row moved on meanwhile.
+func (d *DB) FinishImage(ctx context.Context, img *Image) error {
+	img.Status = StatusReady
+	return d.updateProcessing(ctx, img,
+		"status", "format", "output_key", "output_size", "width", "height",
+		"source_key", "updated_at")
+}
+
+// FailImage ends a processing or queued image failed with a code and
+// message. It returns ErrImageNotFound when the row is already final.
+func (d *DB) FailImage(ctx context.Context, img *Image) error {
+	img.Status = StatusFailed
+	return d.updateProcessing(ctx, img,
+		"status", "error_code", "error_message", "source_key", "updated_at")
+}
+
+func (d *DB) updateProcessing(ctx context.Context, img *Image, cols ...string) error {
+	res, err := d.idb.NewUpdate().Model(img).Column(cols...).WherePK().
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: update image %s: %w", img.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrImageNotFound
+	}
+	return nil
+}
+
+// StuckImages returns up to limit images left queued or processing since
+// before the Unix second before, oldest first: candidates for re-enqueueing.
+func (d *DB) StuckImages(ctx context.Context, before int64, limit int) ([]Image, error) {
+	var imgs []Image
+	err := d.idb.NewSelect().Model(&imgs).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Where("updated_at < ?", before).Where("deleted_at IS NULL").
+		Order("updated_at ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: stuck images: %w", err)
+	}
+	return imgs, nil
+}

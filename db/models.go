@@ -1,0 +1,85 @@
+package db
+
+import "github.com/uptrace/bun"
+
+// User statuses.
+const (
+	UserActive    = "active"
+	UserSuspended = "suspended"
+)
+
+// User is an account. Every image and key belongs to exactly one.
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID        string `bun:"id,pk"`
+	Name      string `bun:"name,notnull"`
+	Plan      string `bun:"plan,notnull"`
+	Status    string `bun:"status,notnull"`
+	CreatedAt int64  `bun:"created_at,notnull"`
+}
+
+// APIKey is a credential of a user. Only the SHA-256 of the secret is kept;
+// Prefix is the short visible start of the secret, for people to tell keys
+// apart.
+type APIKey struct {
+	bun.BaseModel `bun:"table:api_keys"`
+
+	ID         string `bun:"id,pk"`
+	UserID     string `bun:"user_id,notnull"`
+	Name       string `bun:"name,notnull"`
+	Prefix     string `bun:"prefix,notnull"`
+	Hash       string `bun:"hash,notnull"`
+	AllowedIPs string `bun:"allowed_ips,notnull"`
+	CreatedAt  int64  `bun:"created_at,notnull"`
+	LastUsedAt *int64 `bun:"last_used_at"`
+	RevokedAt  *int64 `bun:"revoked_at"`
+}
+
+// Image statuses. queued and processing are transient; every image ends
+// ready or failed.
+const (
+	StatusQueued     = "queued"
+	StatusProcessing = "processing"
+	StatusReady      = "ready"
+	StatusFailed     = "failed"
+)
+
+// Image is one uploaded image and what became of it. Hash identifies the
+// pair (source bytes, options) within the user: it names the delivered
+// blob and makes a repeated upload a dedup hit.
+type Image struct {
+	bun.BaseModel `bun:"table:images"`
+
+	ID           string `bun:"id,pk"`
+	UserID       string `bun:"user_id,notnull"`
+	Status       string `bun:"status,notnull"`
+	ErrorCode    string `bun:"error_code,notnull"`
+	ErrorMessage string `bun:"error_message,notnull"`
+	Hash         string `bun:"hash,notnull"`
+	SourceSHA256 string `bun:"source_sha256,notnull"`
+	SourceKey    string `bun:"source_key,notnull"`
+	SourceName   string `bun:"source_name,notnull"`
+	SourceSize   int64  `bun:"source_size,notnull"`
+	Quality      int    `bun:"quality,notnull"`
+	Lossless     bool   `bun:"lossless,notnull"`
+	ResizeWidth  int    `bun:"resize_width,notnull"`
+	ResizeHeight int    `bun:"resize_height,notnull"`
+	Format       string `bun:"format,notnull"`
+	OutputKey    string `bun:"output_key,notnull"`
+	OutputSize   int64  `bun:"output_size,notnull"`
+	Width        int    `bun:"width,notnull"`
+	Height       int    `bun:"height,notnull"`
+	AVIFStatus   string `bun:"avif_status,notnull"`
+	AVIFKey      string `bun:"avif_key,notnull"`
+	AVIFSize     int64  `bun:"avif_size,notnull"`
+	Attempts     int    `bun:"attempts,notnull"`
+	CreatedAt    int64  `bun:"created_at,notnull"`
+	UpdatedAt    int64  `bun:"updated_at,notnull"`
+	DeletedAt    *int64 `bun:"deleted_at"`
+}
+
+// Done reports whether the image reached a final status.
+func (img *Image) Done() bool {
+	return img.Status == StatusReady || img.Status == StatusFailed
+}

@@ -1,0 +1,124 @@
+// Package testenv starts the real servers integration tests run against: a
+// private redis-server per test, and a fresh database per test on SQLite
+// and, when PICPIPE_TEST_POSTGRES_URL names a server, on PostgreSQL.
+//
+//	func TestX(t *testing.T) {
+//		testenv.ForEachDB(t, func(t *testing.T, d *db.DB) { … })
+//	}
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"picpipe/db"
+)
+
+// Redis starts a redis-server listening on a unix socket in a temporary
+// directory, stops it when the test ends, and returns its address as a
+// redis URL ("unix:///…/redis.sock"). It fails the test when redis-server is
+// not installed.
+func Redis(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server not installed (make test installs it): %v", err)
+	}
+	// Socket paths are limited to ~100 bytes: keep the directory short.
+	dir, err := os.MkdirTemp("", "rds")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "redis.sock")
+	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--dir", dir,
+		"--save", "", "--appendonly", "no")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis-server: %v", err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		os.RemoveAll(dir)
+	})
+	u := "unix://" + sock
+	opt, _ := redis.ParseURL(u)
+	c := redis.NewClient(opt)
+	defer c.Close()
+	for i := 0; ; i++ {
+		if err := c.Ping(context.Background()).Err(); err == nil {
+			return u
+		} else if i == 200 {
+			t.Fatalf("redis-server did not answer: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// SQLite opens a migrated SQLite database in a temporary directory.
+func SQLite(t testing.TB) *db.DB {
+	t.Helper()
+	return open(t, filepath.Join(t.TempDir(), "picpipe.db"))
+}
+
+// Postgres creates a fresh database on the server named by
+// PICPIPE_TEST_POSTGRES_URL, migrates it and drops it when the test ends.
+// Without that variable it skips the test.
+func Postgres(t testing.TB) *db.DB {
+	t.Helper()
+	admin := os.Getenv("PICPIPE_TEST_POSTGRES_URL")
+	if admin == "" {
+		t.Skip("PICPIPE_TEST_POSTGRES_URL not set (make test sets it)")
+	}
+	ctx := context.Background()
+	adm, err := db.Open(ctx, admin)
+	if err != nil {
+		t.Fatalf("postgres: %v", err)
+	}
+	defer adm.Close()
+	name := fmt.Sprintf("picpipe_test_%d", time.Now().UnixNano())
+	if err := adm.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		adm, err := db.Open(ctx, admin)
+		if err == nil {
+			adm.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			adm.Close()
+		}
+	})
+	u, err := url.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return open(t, u.String())
+}
+
+func open(t testing.TB, dsn string) *db.DB {
+	t.Helper()
+	d, err := db.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	if err := d.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// ForEachDB runs fn as a subtest on SQLite and on PostgreSQL.
+func ForEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
+}
+
+
