@@ -17,16 +17,16 @@ var (
 
 // InsertImage inserts img. When a live, not failed image of the same user
 // has the same hash (a concurrent identical upload), it returns
-// ErrImageExists and inserts nothing.
+// ErrImageExists and inserts nothing; a transaction it runs in stays usable.
 func (d *DB) InsertImage(ctx context.Context, img *Image) error {
-	_, err := d.idb.NewInsert().Model(img).Exec(ctx)
-	if err == nil {
-		return nil
+	res, err := d.idb.NewInsert().Model(img).On("CONFLICT DO NOTHING").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: insert image: %w", err)
 	}
-	if _, lookErr := d.ImageByHash(ctx, img.UserID, img.Hash); lookErr == nil {
+	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrImageExists
 	}
-	return fmt.Errorf("db: insert image: %w", err)
+	return nil
 }
 
 // ImageByID returns the user's image with id unless it was deleted, or
