@@ -1,0 +1,97 @@
+// Package jobs is the task contract between the API, the workers and the
+// scheduler: task type names, queues, one payload struct per task, and
+// constructors that set each task's queue, retry and timeout options. It
+// imports none of the roles.
+//
+//	task, err := jobs.NewImageProcessTask(img.ID, true)
+//	_, err = client.Enqueue(task) // asynq.ErrTaskIDConflict: already queued
+package jobs
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+)
+
+// Task type names.
+const (
+	TypeImageProcess = "image:process"
+	TypeImageAVIF    = "image:avif"
+)
+
+// Queues, by priority. Uploads someone waits for go to QueueCritical,
+// asynchronous uploads to QueueDefault, background variants and
+// maintenance to QueueLow.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueLow      = "low"
+)
+
+// Queues maps each queue to its weight for the worker's weighted priority.
+var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+
+// Retention keeps finished tasks visible in asynqmon for a while.
+const Retention = time.Hour
+
+// ImagePayload names the image a task works on; the row in the database
+// holds everything else.
+type ImagePayload struct {
+	ImageID string `json:"image_id"`
+}
+
+// NewImageProcessTask returns the image:process task for imageID. Its task
+// id derives from the image id, so enqueueing it twice on the same queue is
+// refused with asynq.ErrTaskIDConflict (asynq scopes task ids per queue).
+// urgent puts it on the critical queue, for a client that waits for the
+// result; otherwise it goes to the default queue.
+func NewImageProcessTask(imageID string, urgent bool) (*asynq.Task, error) {
+	q := QueueDefault
+	if urgent {
+		q = QueueCritical
+	}
+	return newImageTask(TypeImageProcess, imageID,
+		asynq.Queue(q), asynq.MaxRetry(5), asynq.Timeout(2*time.Minute))
+}
+
+// NewImageAVIFTask returns the low-priority image:avif task for imageID.
+func NewImageAVIFTask(imageID string) (*asynq.Task, error) {
+	return newImageTask(TypeImageAVIF, imageID,
+		asynq.Queue(QueueLow), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute))
+}
+
+func newImageTask(typ, imageID string, opts ...asynq.Option) (*asynq.Task, error) {
+	b, err := json.Marshal(ImagePayload{ImageID: imageID})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: marshal %s payload: %w", typ, err)
+	}
+	opts = append(opts, asynq.TaskID(typ+":"+imageID), asynq.Retention(Retention))
+	return asynq.NewTask(typ, b, opts...), nil
+}
+
+// ParseImagePayload decodes an image task's payload. A malformed payload
+// can never succeed, so the error wraps asynq.SkipRetry.
+func ParseImagePayload(t *asynq.Task) (ImagePayload, error) {
+	var p ImagePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ImageID == "" {
+		return p, fmt.Errorf("jobs: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// RedisOpt parses a Redis URL (redis://, rediss:// or unix://, as go-redis
+// reads them) into the connection options asynq takes. Its MakeRedisClient
+// gives a go-redis client on the same server.
+func RedisOpt(url string) (asynq.RedisClientOpt, error) {
+	o, err := redis.ParseURL(url)
+	if err != nil {
+		return asynq.RedisClientOpt{}, fmt.Errorf("jobs: redis url: %w", err)
+	}
+	return asynq.RedisClientOpt{
+		Network: o.Network, Addr: o.Addr, Username: o.Username, Password: o.Password,
+		DB: o.DB, TLSConfig: o.TLSConfig, PoolSize: o.PoolSize,
+	}, nil
+}
