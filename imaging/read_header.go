@@ -1,0 +1,35 @@
+package imaging
+
+import (
+	"strings"
+)
+
+// loaderNames maps a sniffed format to the part of the libvips loader class
+// name that must open it, e.g. "VipsForeignLoadJpegBuffer".
+var loaderNames = map[string]string{
+	"jpeg": "Jpeg", "png": "Png", "gif": "Nsgif", "webp": "Webp",
+	"avif": "Heif", "heic": "Heif",
+}
+
+// readHeader opens the source with libvips, reading the header only, and
+// records size, frames and orientation. The loader libvips picks must be
+// the one the sniffed format calls for: a file that sniffs as one format
+// and parses as another is refused.
+func readHeader(pctx *pipelineContext) error {
+	loader := findLoader(pctx.src)
+	if want := loaderNames[pctx.format.Name]; loader == "" || !strings.Contains(loader, want) {
+		return unsupported("the file looks like %s but is not readable as one", pctx.format.Name)
+	}
+	im, err := openHeader(pctx.src)
+	if err != nil {
+		return decodeFailed(err)
+	}
+	defer im.Close()
+	pctx.header = header{
+		Loader: loader,
+		Width:  im.Width(), Height: im.Height(), Pages: im.Pages(),
+		Orientation: im.Orientation(),
+		HasICC:      im.HasICC(),
+	}
+	return nil
+}

@@ -1,0 +1,15 @@
+package imaging
+
+// stripMetadata removes every metadata field from the decoded image (EXIF,
+// XMP, IPTC, ICC profile, comments, orientation, ...), keeping only the
+// frame delays and loop count of an animation. The encoders' own "strip"
+// flag is not trusted alone: libvips 8.14's WebP saver writes EXIF and XMP
+// despite it. cleanWebP and verifyOutput check the encoded container again.
+func stripMetadata(pctx *pipelineContext) error {
+	im, err := pctx.image.strip()
+	if err != nil {
+		return err
+	}
+	pctx.setImage(im)
+	return nil
+}
