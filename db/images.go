@@ -155,3 +155,27 @@ func (d *DB) StuckImages(ctx context.Context, before int64, limit int) ([]Image,
 	}
 	return imgs, nil
 }
+
+// RemoveImage deletes the row of image id for good: only for an upload
+// whose processing could not be queued, so that nothing of it remains.
+func (d *DB) RemoveImage(ctx context.Context, id string) error {
+	if _, err := d.idb.NewDelete().Model((*Image)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
+		return fmt.Errorf("db: remove image: %w", err)
+	}
+	return nil
+}
+
+// SetAVIF stores the AVIF variant fields and source key of a ready image.
+// It returns ErrImageNotFound when the image is not ready.
+func (d *DB) SetAVIF(ctx context.Context, img *Image) error {
+	res, err := d.idb.NewUpdate().Model(img).
+		Column("avif_status", "avif_key", "avif_size", "source_key", "updated_at").
+		WherePK().Where("status = ?", StatusReady).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: set avif of %s: %w", img.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrImageNotFound
+	}
+	return nil
+}

@@ -2,6 +2,10 @@ package db
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -87,4 +91,60 @@ func (d *DB) RevokeAPIKey(ctx context.Context, userID, id string, now int64) err
 		return ErrAPIKeyNotFound
 	}
 	return nil
+}
+
+// SecretPrefix starts every API key secret, so that leaked keys are easy
+// to recognise and scan for.
+const SecretPrefix = "pk_live_"
+
+// NewSecret returns a fresh API key secret (SecretPrefix and 24 random
+// bytes in unpadded URL-safe base64), its hash and its short visible prefix.
+func NewSecret() (secret, hash, visible string) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	secret = SecretPrefix + base64.RawURLEncoding.EncodeToString(b[:])
+	return secret, HashSecret(secret), secret[:len(SecretPrefix)+4]
+}
+
+// HashSecret returns the stored form of an API key secret: hex SHA-256.
+// Secrets are 192 random bits, so a fast hash suffices.
+func HashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// IssueAPIKey creates a key named name for userID at now and returns it
+// with its secret, which is shown once and never stored.
+func (d *DB) IssueAPIKey(ctx context.Context, userID, name string, now int64) (*APIKey, string, error) {
+	secret, hash, visible := NewSecret()
+	k := &APIKey{ID: NewID(PrefixAPIKey), UserID: userID, Name: name,
+		Prefix: visible, Hash: hash, CreatedAt: now}
+	if err := d.CreateAPIKey(ctx, k); err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+// CreateUserWithKey creates an active user on plan with a first API key,
+// in one transaction, and returns them with the key's secret.
+func (d *DB) CreateUserWithKey(ctx context.Context, name, plan string, now int64) (*User, *APIKey, string, error) {
+	u := &User{ID: NewID(PrefixUser), Name: name, Plan: plan, Status: UserActive, CreatedAt: now}
+	var (
+		k      *APIKey
+		secret string
+	)
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		var err error
+		k, secret, err = tx.IssueAPIKey(ctx, u.ID, name, now)
+		return err
+	})
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return u, k, secret, nil
 }

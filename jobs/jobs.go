@@ -68,9 +68,12 @@ func newImageTask(typ, imageID string, opts ...asynq.Option) (*asynq.Task, error
 	if err != nil {
 		return nil, fmt.Errorf("jobs: marshal %s payload: %w", typ, err)
 	}
-	opts = append(opts, asynq.TaskID(typ+":"+imageID), asynq.Retention(Retention))
+	opts = append(opts, asynq.TaskID(ImageTaskID(typ, imageID)), asynq.Retention(Retention))
 	return asynq.NewTask(typ, b, opts...), nil
 }
+
+// ImageTaskID is the task id of the typ task for imageID.
+func ImageTaskID(typ, imageID string) string { return typ + ":" + imageID }
 
 // ParseImagePayload decodes an image task's payload. A malformed payload
 // can never succeed, so the error wraps asynq.SkipRetry.
@@ -94,4 +97,16 @@ func RedisOpt(url string) (asynq.RedisClientOpt, error) {
 		Network: o.Network, Addr: o.Addr, Username: o.Username, Password: o.Password,
 		DB: o.DB, TLSConfig: o.TLSConfig, PoolSize: o.PoolSize,
 	}, nil
+}
+
+// TypeReconcile is the periodic task that re-enqueues images stuck in
+// queued or processing (a crash between commit and enqueue, a flushed
+// Redis).
+const TypeReconcile = "maintenance:reconcile"
+
+// NewReconcileTask returns the reconcile task. Its fixed task id makes a
+// second scheduler's enqueue, or one while a run is still going, a no-op.
+func NewReconcileTask() *asynq.Task {
+	return asynq.NewTask(TypeReconcile, nil, asynq.Queue(QueueLow), asynq.MaxRetry(0),
+		asynq.Timeout(5*time.Minute), asynq.TaskID(TypeReconcile))
 }

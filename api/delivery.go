@@ -1,0 +1,105 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"picpipe"
+	"picpipe/db"
+)
+
+// variant is one stored rendition of an image.
+type variant struct {
+	format, mime, key string
+}
+
+// deliver is GET /u/:user/:hash.:ext, the public direct link. It serves the
+// AVIF variant to clients that accept it once it is ready, the WebP (or
+// GIF) otherwise, with long immutable caching, a strong ETag per variant,
+// conditional requests and Range.
+func (s *Server) deliver(c *gin.Context) {
+	hash, ext, ok := strings.Cut(c.Param("file"), ".")
+	if !ok || hash == "" {
+		failCode(c, picpipe.ECodeNotFound, "no such image")
+		return
+	}
+	img, err := s.db.ImageByHash(c.Request.Context(), c.Param("user"), hash)
+	if errors.Is(err, db.ErrImageNotFound) || (err == nil && (img.Status != db.StatusReady || img.Format != ext)) {
+		failCode(c, picpipe.ECodeNotFound, "no such image")
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	v := chooseVariant(img, c.GetHeader("Accept"))
+	blob, err := s.store.Open(c.Request.Context(), v.key)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer blob.Close()
+	h := c.Writer.Header()
+	h.Set("Content-Type", v.mime)
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("ETag", `"`+img.Hash+"-"+v.format+`"`)
+	h.Set("Vary", "Accept")
+	h.Set("X-Picpipe-Format", v.format)
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
+}
+
+// chooseVariant picks AVIF when it is ready and accept prefers it at least
+// as much as the base format, the base format otherwise.
+func chooseVariant(img *db.Image, accept string) variant {
+	base := variant{format: img.Format, mime: "image/" + img.Format, key: img.OutputKey}
+	if img.AVIFStatus != db.StatusReady || img.AVIFKey == "" {
+		return base
+	}
+	qa := acceptQ(accept, "image/avif")
+	if qa > 0 && qa >= acceptQ(accept, base.mime) {
+		return variant{format: "avif", mime: "image/avif", key: img.AVIFKey}
+	}
+	return base
+}
+
+// acceptQ returns the q-value an Accept header gives mime: the most
+// specific matching range wins (image/avif over image/* over */*); no match
+// is 0. An empty header accepts everything at 1.
+func acceptQ(accept, mime string) float64 {
+	if strings.TrimSpace(accept) == "" {
+		return 1
+	}
+	typ, _, _ := strings.Cut(mime, "/")
+	best, bestSpec := 0.0, -1
+	for _, r := range strings.Split(accept, ",") {
+		params := strings.Split(r, ";")
+		rng := strings.ToLower(strings.TrimSpace(params[0]))
+		spec := -1
+		switch rng {
+		case mime:
+			spec = 2
+		case typ + "/*":
+			spec = 1
+		case "*/*":
+			spec = 0
+		}
+		if spec <= bestSpec {
+			continue
+		}
+		q := 1.0
+		for _, p := range params[1:] {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "q") {
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
+			}
+		}
+		best, bestSpec = q, spec
+	}
+	return best
+}

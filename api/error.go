@@ -1,0 +1,80 @@
+package api
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"picpipe"
+)
+
+// statusOf maps each stable error code to its HTTP status. It is the only
+// place that does.
+var statusOf = map[string]int{
+	picpipe.ECodeInvalidRequest:       http.StatusBadRequest,
+	picpipe.ECodeUnsupportedFormat:    http.StatusBadRequest,
+	picpipe.ECodeFileTooLarge:         http.StatusBadRequest,
+	picpipe.ECodeUnauthorized:         http.StatusUnauthorized,
+	picpipe.ECodeForbidden:            http.StatusForbidden,
+	picpipe.ECodeNotFound:             http.StatusNotFound,
+	picpipe.ECodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
+	picpipe.ECodeDecodeFailed:         http.StatusUnprocessableEntity,
+	picpipe.ECodeTooManyPixels:        http.StatusUnprocessableEntity,
+	picpipe.ECodeFetchFailed:          http.StatusUnprocessableEntity,
+	picpipe.ECodeRateLimited:          http.StatusTooManyRequests,
+	picpipe.ECodeQuotaExceeded:        http.StatusTooManyRequests,
+	picpipe.ECodeTranscodeUnavailable: http.StatusServiceUnavailable,
+	picpipe.ECodeInternal:             http.StatusInternalServerError,
+}
+
+// retryAfter is what 429 and 503 answers tell clients to wait when the
+// error itself does not say.
+const retryAfter = 5 * time.Second
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+}
+
+// fail renders err as the error body with the status of its code, aborts
+// the handler chain, and logs internal errors (and only those) with their
+// real text.
+func fail(c *gin.Context, err error) {
+	code := picpipe.ErrorCode(err)
+	status, ok := statusOf[code]
+	if !ok {
+		status = http.StatusInternalServerError
+	}
+	if code == picpipe.ECodeInternal {
+		slog.ErrorContext(c.Request.Context(), "internal error",
+			"err", err, "request_id", requestID(c), "path", c.Request.URL.Path)
+	}
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		if c.Writer.Header().Get("Retry-After") == "" {
+			c.Header("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
+		}
+	}
+	c.AbortWithStatusJSON(status, errorBody{errorDetail{
+		Code: code, Message: picpipe.ErrorMessage(err), RequestID: requestID(c),
+	}})
+}
+
+// failCode is fail with a new *picpipe.Error.
+func failCode(c *gin.Context, code, format string, args ...any) {
+	fail(c, picpipe.Errorf(code, format, args...))
+}
+
+// isTooLarge reports whether err comes from http.MaxBytesReader.
+func isTooLarge(err error) bool {
+	var mbe *http.MaxBytesError
+	return errors.As(err, &mbe)
+}

@@ -1,0 +1,268 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"picpipe"
+	"picpipe/db"
+	"picpipe/jobs"
+)
+
+// imageJSON is the Image resource.
+type imageJSON struct {
+	ID               string        `json:"id"`
+	Object           string        `json:"object"`
+	Status           string        `json:"status"`
+	URL              *string       `json:"url"`
+	Format           *string       `json:"format"`
+	Filename         string        `json:"filename"`
+	SizeOriginal     int64         `json:"size_original"`
+	SizeOptimized    *int64        `json:"size_optimized"`
+	CompressionRatio *float64      `json:"compression_ratio"`
+	Width            *int          `json:"width"`
+	Height           *int          `json:"height"`
+	Quality          int           `json:"quality"`
+	Lossless         bool          `json:"lossless"`
+	Resize           *string       `json:"resize"`
+	CreatedAt        int64         `json:"created_at"`
+	Error            *errorMessage `json:"error,omitempty"`
+}
+
+type errorMessage struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// imageView renders img; the output fields are null until it is ready.
+func (s *Server) imageView(c *gin.Context, img *db.Image) imageJSON {
+	v := imageJSON{
+		ID: img.ID, Object: "image", Status: img.Status, Filename: img.SourceName,
+		SizeOriginal: img.SourceSize, Quality: img.Quality, Lossless: img.Lossless,
+		CreatedAt: img.CreatedAt,
+	}
+	if img.ResizeWidth != 0 || img.ResizeHeight != 0 {
+		r := resizeString(img.ResizeWidth, img.ResizeHeight)
+		v.Resize = &r
+	}
+	switch img.Status {
+	case db.StatusReady:
+		u := fmt.Sprintf("%s/u/%s/%s.%s", s.baseURL(c), img.UserID, img.Hash, img.Format)
+		ratio := 0.0
+		if img.SourceSize > 0 {
+			ratio = math.Round((1-float64(img.OutputSize)/float64(img.SourceSize))*1e4) / 1e4
+		}
+		v.URL, v.Format, v.SizeOptimized = &u, &img.Format, &img.OutputSize
+		v.CompressionRatio, v.Width, v.Height = &ratio, &img.Width, &img.Height
+	case db.StatusFailed:
+		v.Error = &errorMessage{Code: img.ErrorCode, Message: img.ErrorMessage}
+	}
+	return v
+}
+
+func resizeString(w, h int) string {
+	f := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	return f(w) + "x" + f(h)
+}
+
+// baseURL is the configured public URL, or the request's own origin.
+func (s *Server) baseURL(c *gin.Context) string {
+	if s.cfg.PublicURL != "" {
+		return s.cfg.PublicURL
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}
+
+// createImage is POST /v1/images: stage, record, enqueue, then wait for
+// the result as the client prefers.
+func (s *Server) createImage(c *gin.Context) {
+	user := userOf(c)
+	id := db.NewID(db.PrefixImage)
+	st, err := s.stageMultipart(c, "staging/"+user.ID+"/"+id)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
+	img, created, err := s.recordUpload(c.Request.Context(), user, id, st, wait > 0)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	if applied != "" {
+		c.Header("Preference-Applied", applied)
+	}
+	s.respondUpload(c, s.await(c.Request.Context(), img, wait), created)
+}
+
+// recordUpload inserts the image row and enqueues its processing, or
+// returns the existing image when the user uploaded the same bytes with the
+// same options before (created false). On error nothing is kept.
+func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, st *staged, urgent bool) (*db.Image, bool, error) {
+	now := s.now().Unix()
+	img := &db.Image{
+		ID: id, UserID: user.ID, Status: db.StatusQueued,
+		Hash: st.Options.hash(st.SHA256), SourceSHA256: st.SHA256, SourceKey: st.Key,
+		SourceName: st.Name, SourceSize: st.Size, Quality: st.Options.Quality,
+		Lossless: st.Options.Lossless, ResizeWidth: st.Options.Width, ResizeHeight: st.Options.Height,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	err := s.db.InsertImage(ctx, img)
+	if errors.Is(err, db.ErrImageExists) {
+		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)
+		return existing, false, err
+	} else if err != nil {
+		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+		return nil, false, err
+	}
+	if err := s.enqueue(ctx, img.ID, urgent); err != nil {
+		s.discard(context.WithoutCancel(ctx), img)
+		return nil, false, err
+	}
+	return img, true, nil
+}
+
+// enqueue puts the image's processing on the queue.
+func (s *Server) enqueue(ctx context.Context, id string, urgent bool) error {
+	task, err := jobs.NewImageProcessTask(id, urgent)
+	if err != nil {
+		return err
+	}
+	if _, err := s.queue.EnqueueContext(ctx, task); err != nil {
+		return picpipe.Errorf(picpipe.ECodeTranscodeUnavailable, "the processing queue is unavailable; retry later")
+	}
+	return nil
+}
+
+// discard removes a just-recorded upload whose processing could not be
+// queued, row and blob, so the refused request leaves nothing behind.
+func (s *Server) discard(ctx context.Context, img *db.Image) {
+	s.db.RemoveImage(ctx, img.ID)
+	s.store.Delete(ctx, img.SourceKey)
+}
+
+// await waits up to d for img to finish and returns its latest state. A
+// completion announcement wakes it early; it also re-reads the row every
+// second, in case an announcement was missed.
+func (s *Server) await(ctx context.Context, img *db.Image, d time.Duration) *db.Image {
+	if d <= 0 || img.Done() {
+		return img
+	}
+	done, cancel := s.waiter.Wait(img.ID)
+	defer cancel()
+	timeout := time.NewTimer(d)
+	defer timeout.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if fresh, err := s.db.ImageByID(ctx, img.UserID, img.ID); err == nil {
+			img = fresh
+		}
+		if img.Done() {
+			return img
+		}
+		select {
+		case <-done:
+			done = nil // re-read once more, then wait for the timer
+		case <-tick.C:
+		case <-timeout.C:
+			return img
+		case <-ctx.Done():
+			return img
+		}
+	}
+}
+
+// respondUpload answers an upload: 201 (or 200 for a dedup hit) with the
+// ready image, the image's error when it failed, 202 with a Location while
+// it is still running.
+func (s *Server) respondUpload(c *gin.Context, img *db.Image, created bool) {
+	switch img.Status {
+	case db.StatusReady:
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		c.Header("Location", "/v1/images/"+img.ID)
+		c.JSON(status, s.imageView(c, img))
+	case db.StatusFailed:
+		failCode(c, img.ErrorCode, "image %s failed: %s", img.ID, img.ErrorMessage)
+	default:
+		c.Header("Location", "/v1/images/"+img.ID)
+		c.JSON(http.StatusAccepted, s.imageView(c, img))
+	}
+}
+
+// getImage is GET /v1/images/:id.
+func (s *Server) getImage(c *gin.Context) {
+	img, err := s.db.ImageByID(c.Request.Context(), userOf(c).ID, c.Param("id"))
+	if err != nil {
+		fail(c, storeError(err))
+		return
+	}
+	c.JSON(http.StatusOK, s.imageView(c, img))
+}
+
+// listImages is GET /v1/images?limit=&cursor=, newest first.
+func (s *Server) listImages(c *gin.Context) {
+	limit := 50
+	if v := c.Query("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			failCode(c, picpipe.ECodeInvalidRequest, "limit must be an integer from 1 to 100")
+			return
+		}
+		limit = n
+	}
+	imgs, err := s.db.ListImages(c.Request.Context(), userOf(c).ID, c.Query("cursor"), limit+1)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var next *string
+	if len(imgs) > limit {
+		imgs = imgs[:limit]
+		next = &imgs[limit-1].ID
+	}
+	data := make([]imageJSON, len(imgs))
+	for i := range imgs {
+		data[i] = s.imageView(c, &imgs[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"object": "list", "data": data, "next_cursor": next})
+}
+
+// deleteImage is DELETE /v1/images/:id: a soft delete; the link stops
+// working at once and the blobs go with the scheduler's purge.
+func (s *Server) deleteImage(c *gin.Context) {
+	err := s.db.DeleteImage(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix())
+	if err != nil {
+		fail(c, storeError(err))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// storeError maps the store's not-found sentinels to not_found.
+func storeError(err error) error {
+	if errors.Is(err, db.ErrImageNotFound) {
+		return picpipe.Errorf(picpipe.ECodeNotFound, "no such image")
+	}
+	return err
+}

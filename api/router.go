@@ -1,0 +1,43 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+
+	"picpipe"
+)
+
+// adminQueuesPath is where asynqmon is mounted.
+const adminQueuesPath = "/admin/queues"
+
+// routes registers every route of the API. It is the one place to read to
+// know the HTTP surface.
+func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	r.Use(withRequestID, withLogging, withRecovery)
+	r.NoRoute(func(c *gin.Context) { failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path) })
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/u/:user/:file", s.deliver)
+	r.HEAD("/u/:user/:file", s.deliver)
+
+	v1 := r.Group("/v1", s.authenticate)
+	v1.POST("/images", s.createImage)
+	v1.GET("/images", s.listImages)
+	v1.GET("/images/:id", s.getImage)
+	v1.DELETE("/images/:id", s.deleteImage)
+
+	mon := gin.WrapH(asynqmon.New(asynqmon.Options{RootPath: adminQueuesPath, RedisConnOpt: redisOpt}))
+	r.GET(adminQueuesPath, s.requireAdmin, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, adminQueuesPath+"/") })
+	r.Any(adminQueuesPath+"/*any", s.requireAdmin, mon)
+	return r, nil
+}

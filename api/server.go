@@ -1,0 +1,170 @@
+// Package api is picpipe's HTTP surface: a thin Gin router that
+// authenticates, stages uploads to the blob store while hashing and
+// sniffing them, records them in the database and enqueues their
+// processing. It never decodes an image.
+//
+//	srv, err := api.New(cfg, api.Deps{DB: d, Store: st, Redis: opt})
+//	err = srv.Run(ctx) // until ctx is cancelled, then drains
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"picpipe/db"
+	"picpipe/jobs"
+	"picpipe/storage"
+)
+
+// Config configures the API. The zero value of each field means the
+// default written beside it.
+type Config struct {
+	// Addr is the listen address; "" means ":8080".
+	Addr string
+	// PublicURL is the base of the links the API returns, e.g.
+	// "https://img.example.com"; "" means the scheme and Host of each request.
+	PublicURL string
+	// MaxUploadBytes bounds one multipart upload; 0 means 10 MiB.
+	MaxUploadBytes int64
+	// DefaultWait is how long an upload waits for its result without a
+	// Prefer header; 0 means 10 s.
+	DefaultWait time.Duration
+	// MaxWait caps Prefer: wait=N; 0 means 60 s.
+	MaxWait time.Duration
+	// AdminToken opens /admin/queues; "" keeps it closed.
+	AdminToken string
+	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed;
+	// nil trusts none (client IPs come from the socket).
+	TrustedProxies []string
+	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
+	ShutdownTimeout time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.MaxUploadBytes == 0 {
+		c.MaxUploadBytes = 10 << 20
+	}
+	if c.DefaultWait == 0 {
+		c.DefaultWait = 10 * time.Second
+	}
+	if c.MaxWait == 0 {
+		c.MaxWait = 60 * time.Second
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	return c
+}
+
+// Validate reports configuration errors.
+func (c Config) Validate() error {
+	switch {
+	case c.MaxUploadBytes < 0:
+		return errors.New("api: MaxUploadBytes must not be negative")
+	case c.DefaultWait < 0 || c.MaxWait < 0:
+		return errors.New("api: waits must not be negative")
+	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
+		return errors.New("api: DefaultWait exceeds MaxWait")
+	}
+	return nil
+}
+
+// Deps are the parts the API runs on.
+type Deps struct {
+	DB    *db.DB
+	Store storage.Store
+	Redis asynq.RedisClientOpt
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg    Config
+	db     *db.DB
+	store  storage.Store
+	queue  *asynq.Client
+	rdb    redis.UniversalClient
+	waiter *jobs.Waiter
+	now    func() time.Time
+	router *gin.Engine
+}
+
+// New builds the API and subscribes to completion announcements. Close
+// releases its connections.
+func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:   cfg.withDefaults(),
+		db:    deps.DB,
+		store: deps.Store,
+		queue: asynq.NewClient(deps.Redis),
+		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
+		now:   deps.Now,
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	w, err := jobs.NewWaiter(ctx, s.rdb)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("api: subscribe: %w", err)
+	}
+	s.waiter = w
+	if s.router, err = s.routes(deps.Redis); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the router, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.router }
+
+// Close releases the Redis connections.
+func (s *Server) Close() error {
+	if s.waiter != nil {
+		s.waiter.Close()
+	}
+	s.queue.Close()
+	return s.rdb.Close()
+}
+
+// Run serves HTTP on cfg.Addr until ctx is cancelled, then stops accepting
+// and lets in-flight requests finish within ShutdownTimeout.
+func (s *Server) Run(ctx context.Context) error {
+	hs := &http.Server{
+		Addr:              s.cfg.Addr,
+		Handler:           s.router,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.ListenAndServe() }()
+	slog.Info("api listening", "addr", s.cfg.Addr)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	slog.Info("api stopped")
+	return nil
+}

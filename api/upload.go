@@ -1,0 +1,133 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"picpipe"
+	"picpipe/imaging/sniff"
+	"picpipe/storage"
+)
+
+// multipartOverhead is what a multipart body may carry besides the file:
+// boundaries, part headers and small option fields.
+const multipartOverhead = 64 << 10
+
+// staged is an upload written to the staging area.
+type staged struct {
+	Key      string
+	Name     string
+	Size     int64
+	SHA256   string
+	Format   sniff.Format
+	Options  imageOptions
+	hasBytes bool
+}
+
+// stageMultipart streams the multipart "file" part of the request into
+// the store under key, sniffing its first bytes before anything is written
+// and hashing it on the way. The other fields are options. The body is
+// never held in memory whole. On any error nothing is left under key.
+func (s *Server) stageMultipart(c *gin.Context, key string) (st *staged, err error) {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if ct != "multipart/form-data" {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with a file field")
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadBytes+multipartOverhead)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+	}
+	ctx := c.Request.Context()
+	st = &staged{Key: key, Options: defaultOptions()}
+	defer func() {
+		if err != nil && st.hasBytes {
+			s.store.Delete(context.WithoutCancel(ctx), key)
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, bodyError(err)
+		}
+		if err := s.stagePart(ctx, part, st); err != nil {
+			return nil, err
+		}
+	}
+	if !st.hasBytes {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "missing file field")
+	}
+	return st, nil
+}
+
+// stagePart handles one multipart part: the file or an option field.
+func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged) error {
+	defer part.Close()
+	name := part.FormName()
+	if name == "file" {
+		if st.hasBytes {
+			return picpipe.Errorf(picpipe.ECodeInvalidRequest, "send one file per request")
+		}
+		return s.stageFile(ctx, part, part.FileName(), st)
+	}
+	value, err := io.ReadAll(io.LimitReader(part, 256))
+	if err != nil {
+		return bodyError(err)
+	}
+	_, err = st.Options.set(name, string(value))
+	return err
+}
+
+// stageFile sniffs, hashes and stores one file stream under st.Key,
+// refusing it whole when it is not an accepted image or exceeds the limit.
+func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st *staged) error {
+	br := bufio.NewReaderSize(r, sniff.HeaderSize)
+	header, err := br.Peek(sniff.HeaderSize)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return bodyError(err)
+	}
+	if len(header) == 0 {
+		return picpipe.Errorf(picpipe.ECodeInvalidRequest, "the file is empty")
+	}
+	if st.Format, err = sniff.Image(header, filename); err != nil {
+		return err
+	}
+	h := sha256.New()
+	limited := io.LimitReader(br, s.cfg.MaxUploadBytes+1)
+	st.hasBytes = true
+	n, err := s.store.Put(ctx, st.Key, io.TeeReader(limited, h))
+	if err != nil {
+		if errors.Is(err, storage.ErrInvalidKey) {
+			return err
+		}
+		return bodyError(err)
+	}
+	if n > s.cfg.MaxUploadBytes {
+		return picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", s.cfg.MaxUploadBytes)
+	}
+	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, hex.EncodeToString(h.Sum(nil))
+	return nil
+}
+
+// bodyError classifies an error reading the request body.
+func bodyError(err error) error {
+	if isTooLarge(err) {
+		return picpipe.Errorf(picpipe.ECodePayloadTooLarge, "request body too large")
+	}
+	var pe *picpipe.Error
+	if errors.As(err, &pe) {
+		return err
+	}
+	return picpipe.Errorf(picpipe.ECodeInvalidRequest, "reading the request body: %v", err)
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"picpipe/api"
+	"picpipe/imaging"
+	"picpipe/scheduler"
+	"picpipe/worker"
+)
+
+// config is everything picpipe reads from the environment. Each variable
+// is documented in README.md; the defaults run everything on one machine.
+type config struct {
+	DataDir     string `env:"PICPIPE_DATA_DIR" envDefault:"./data"`
+	DatabaseURL string `env:"PICPIPE_DATABASE_URL"` // default: sqlite in DataDir
+	RedisURL    string `env:"PICPIPE_REDIS_URL"`    // default (serve only): a private redis-server
+	RedisServer string `env:"PICPIPE_REDIS_SERVER" envDefault:"redis-server"`
+	StorageDir  string `env:"PICPIPE_STORAGE_DIR"` // default: DataDir/blobs
+	LogLevel    string `env:"PICPIPE_LOG_LEVEL" envDefault:"info"`
+	LogFormat   string `env:"PICPIPE_LOG_FORMAT" envDefault:"text"`
+
+	Addr              string        `env:"PICPIPE_ADDR" envDefault:":8080"`
+	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
+	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
+	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
+	MaxUploadBytes    int64         `env:"PICPIPE_MAX_UPLOAD_BYTES" envDefault:"10485760"`
+	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT" envDefault:"10s"`
+	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT" envDefault:"60s"`
+	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"` // 0: one per CPU
+	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL" envDefault:"50ms"`
+	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT" envDefault:"60s"`
+	MaxEdge           int           `env:"PICPIPE_MAX_EDGE" envDefault:"8000"`
+	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"` // 0: the imaging default
+	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"` // 0: the imaging default
+	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE" envDefault:"@every 1m"`
+	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
+}
+
+func loadConfig() (config, error) {
+	var c config
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if c.DatabaseURL == "" {
+		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "picpipe.db")
+	}
+	if c.StorageDir == "" {
+		c.StorageDir = filepath.Join(c.DataDir, "blobs")
+	}
+	for _, v := range []interface{ Validate() error }{c.apiConfig(), c.workerConfig(), c.imagingConfig(), c.schedulerConfig()} {
+		if err := v.Validate(); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func (c config) apiConfig() api.Config {
+	return api.Config{
+		Addr: c.Addr, PublicURL: c.PublicURL, MaxUploadBytes: c.MaxUploadBytes,
+		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
+		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown,
+	}
+}
+
+func (c config) workerConfig() worker.Config {
+	return worker.Config{Concurrency: c.WorkerConcurrency, PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown}
+}
+
+func (c config) imagingConfig() imaging.Config {
+	return imaging.Config{MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels, AVIFSpeed: c.AVIFSpeed}
+}
+
+func (c config) schedulerConfig() scheduler.Config {
+	return scheduler.Config{ReconcileSpec: c.ReconcileSpec, StuckAfter: c.StuckAfter}
+}
+
+// setupLogging installs the default slog logger.
+func (c config) setupLogging() {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if c.LogFormat == "json" {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+}

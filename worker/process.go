@@ -1,0 +1,142 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"picpipe"
+	"picpipe/db"
+	"picpipe/imaging"
+	"picpipe/jobs"
+	"picpipe/storage"
+)
+
+// processImage handles image:process: claim the row, run the pipeline on
+// the staged source, store the output under the image's hash, mark the
+// row ready and queue the AVIF variant. Permanent failures end the row
+// failed with their code and are not retried; transient ones are retried,
+// and end the row failed when the retries run out.
+func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
+	p, err := jobs.ParseImagePayload(t)
+	if err != nil {
+		return err
+	}
+	img, err := w.deps.DB.ClaimImage(ctx, p.ImageID, w.deps.Now().Unix())
+	if errors.Is(err, db.ErrImageNotFound) {
+		return nil // deleted, already final, or never committed: nothing to do
+	} else if err != nil {
+		return err
+	}
+	out, err := w.runPipeline(ctx, img)
+	if err != nil {
+		return w.failOrRetry(ctx, img, err)
+	}
+	img.Format, img.Width, img.Height = out.Format, out.Width, out.Height
+	img.OutputKey = outputKey(img, out.Format)
+	if img.OutputSize, err = w.deps.Store.Put(ctx, img.OutputKey, bytes.NewReader(out.Data)); err != nil {
+		return w.failOrRetry(ctx, img, err)
+	}
+	keepSource := out.Format == "webp" // the AVIF variant is made from the source
+	if !keepSource {
+		w.deps.Store.Delete(ctx, img.SourceKey)
+		img.SourceKey = ""
+	}
+	img.UpdatedAt = w.deps.Now().Unix()
+	if err := w.deps.DB.FinishImage(ctx, img); errors.Is(err, db.ErrImageNotFound) {
+		return nil // deleted meanwhile; the purge collects the blobs
+	} else if err != nil {
+		return err
+	}
+	w.announce(ctx, img.ID)
+	if keepSource {
+		w.enqueueAVIF(ctx, img.ID)
+	}
+	return nil
+}
+
+// runPipeline reads the staged source and runs the imaging pipeline on it.
+func (w *Worker) runPipeline(ctx context.Context, img *db.Image) (*imaging.Output, error) {
+	src, err := w.readBlob(ctx, img.SourceKey)
+	if err != nil {
+		return nil, err
+	}
+	return w.deps.Processor.Process(ctx, src, img.SourceName, optionsOf(img))
+}
+
+// readBlob reads a staged source whole: libvips decodes from memory. A
+// missing source can never come back, so it is a permanent failure.
+func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
+	b, err := w.deps.Store.Open(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, picpipe.Errorf(picpipe.ECodeInternal, "the staged source is missing")
+	} else if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, b.Size()+bytes.MinRead))
+	_, err = buf.ReadFrom(b)
+	return buf.Bytes(), err
+}
+
+func optionsOf(img *db.Image) imaging.Options {
+	return imaging.Options{Quality: img.Quality, Lossless: img.Lossless,
+		Width: img.ResizeWidth, Height: img.ResizeHeight}
+}
+
+// outputKey is where a rendition of img is stored.
+func outputKey(img *db.Image, format string) string {
+	return "images/" + img.UserID + "/" + img.Hash + "." + format
+}
+
+// failOrRetry ends img failed when err is permanent (a *picpipe.Error) or
+// this was the last attempt, and returns what asynq should see: SkipRetry
+// for a final failure, err itself to retry.
+func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) error {
+	var perr *picpipe.Error
+	permanent := errors.As(err, &perr)
+	if !permanent && !lastAttempt(ctx) {
+		return err
+	}
+	img.ErrorCode, img.ErrorMessage = picpipe.ErrorCode(err), picpipe.ErrorMessage(err)
+	if !permanent {
+		slog.Error("image failed after retries", "image_id", img.ID, "err", err)
+		img.ErrorMessage = "processing failed after retries"
+	}
+	w.deps.Store.Delete(ctx, img.SourceKey)
+	img.SourceKey = ""
+	img.UpdatedAt = w.deps.Now().Unix()
+	if ferr := w.deps.DB.FailImage(ctx, img); ferr != nil && !errors.Is(ferr, db.ErrImageNotFound) {
+		return ferr
+	}
+	w.announce(ctx, img.ID)
+	return fmt.Errorf("image %s: %w: %w", img.ID, err, asynq.SkipRetry)
+}
+
+func lastAttempt(ctx context.Context) bool {
+	n, ok1 := asynq.GetRetryCount(ctx)
+	max, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && n >= max
+}
+
+// announce wakes API requests waiting for the image. Losing it only
+// delays them until their next re-read of the row.
+func (w *Worker) announce(ctx context.Context, id string) {
+	if err := jobs.PublishDone(ctx, w.rdb, id); err != nil {
+		slog.Warn("announce done", "image_id", id, "err", err)
+	}
+}
+
+func (w *Worker) enqueueAVIF(ctx context.Context, id string) {
+	task, err := jobs.NewImageAVIFTask(id)
+	if err == nil {
+		_, err = w.queue.EnqueueContext(ctx, task)
+	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		slog.Warn("enqueue avif", "image_id", id, "err", err)
+	}
+}
