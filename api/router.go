@@ -23,7 +23,9 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
 	r.Use(withRequestID, withLogging, withRecovery)
-	r.NoRoute(func(c *gin.Context) { failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path) })
+	r.NoRoute(func(c *gin.Context) {
+		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
+	})
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)

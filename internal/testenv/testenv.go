@@ -120,5 +120,3 @@ func ForEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
-
-
