@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"log/slog"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func withLogging(c *gin.Context) {
 func withRecovery(c *gin.Context) {
 	defer func() {
 		if r := recover(); r != nil {
-			slog.ErrorContext(c.Request.Context(), "panic", "panic", r, "request_id", requestID(c))
+			slog.ErrorContext(c.Request.Context(), "panic", "panic", r, "request_id", requestID(c), "stack", string(debug.Stack()))
 			failCode(c, picpipe.ECodeInternal, "internal error")
 		}
 	}()

@@ -37,7 +37,7 @@ type staged struct {
 // the store under key, sniffing its first bytes before anything is written
 // and hashing it on the way. The other fields are options. The body is
 // never held in memory whole. On any error nothing is left under key.
-func (s *Server) stageMultipart(c *gin.Context, key string) (st *staged, err error) {
+func (s *Server) stageMultipart(c *gin.Context, key string) (_ *staged, err error) {
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if ct != "multipart/form-data" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with a file field")
@@ -48,7 +48,7 @@ func (s *Server) stageMultipart(c *gin.Context, key string) (st *staged, err err
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
 	}
 	ctx := c.Request.Context()
-	st = &staged{Key: key, Options: defaultOptions()}
+	st := &staged{Key: key, Options: defaultOptions()}
 	defer func() {
 		if err != nil && st.hasBytes {
 			s.store.Delete(context.WithoutCancel(ctx), key)

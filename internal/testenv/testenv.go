@@ -120,3 +120,14 @@ func ForEachDB(t *testing.T, fn func(t *testing.T, d *db.DB)) {
 	t.Run("sqlite", func(t *testing.T) { fn(t, SQLite(t)) })
 	t.Run("postgres", func(t *testing.T) { fn(t, Postgres(t)) })
 }
+
+// Tool returns the path of the named program, failing the test when it is
+// not installed.
+func Tool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("%s not installed (make test installs it): %v", name, err)
+	}
+	return p
+}

@@ -1,0 +1,220 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"picpipe/api"
+	"picpipe/db"
+	"picpipe/imaging"
+	"picpipe/internal/testenv"
+	"picpipe/jobs"
+	"picpipe/storage"
+	"picpipe/worker"
+)
+
+// env is a whole picpipe (API, worker, real Redis, a real database, a
+// blob directory) on loopback, for scenario tests.
+type env struct {
+	t       *testing.T
+	srv     *httptest.Server
+	db      *db.DB
+	blobDir string
+	key     string
+	userID  string
+}
+
+type envOpts struct {
+	api       api.Config
+	noWorker  bool
+	imagingCf imaging.Config
+}
+
+func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	redisOpt, err := jobs.RedisOpt(testenv.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobDir := t.TempDir()
+	st, err := storage.NewLocal(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	done := make(chan struct{})
+	if !o.noWorker {
+		if err := imaging.Startup(); err != nil {
+			t.Fatal(err)
+		}
+		proc, err := imaging.NewProcessor(o.imagingCf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second},
+			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { w.Run(ctx); close(done) }()
+	} else {
+		close(done)
+	}
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		srv.Close()
+		a.Close()
+	})
+	u, k, secret, err := d.CreateUserWithKey(ctx, "tester", "free", time.Now().Unix())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = k
+	return &env{t: t, srv: srv, db: d, blobDir: blobDir, key: secret, userID: u.ID}
+}
+
+// newUserKey returns the secret of a key of a new user.
+func (e *env) newUserKey() string {
+	_, _, secret, err := e.db.CreateUserWithKey(context.Background(), "other", "free", time.Now().Unix())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+type resp struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r resp) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("body %q is not JSON: %v", r.body, err)
+	}
+	return m
+}
+
+// errorCode returns error.code of an error body, checking its shape.
+func (r resp) errorCode(t *testing.T) string {
+	t.Helper()
+	m := r.json(t)
+	e, ok := m["error"].(map[string]any)
+	if !ok {
+		t.Fatalf("body %s has no error object", r.body)
+	}
+	if rid, _ := e["request_id"].(string); !strings.HasPrefix(rid, "req_") || rid != r.header.Get("X-Request-Id") {
+		t.Fatalf("error request_id %q, header %q; want the same req_ id", rid, r.header.Get("X-Request-Id"))
+	}
+	if msg, _ := e["message"].(string); msg == "" {
+		t.Fatalf("error %s has no message", r.body)
+	}
+	return e["code"].(string)
+}
+
+func (e *env) do(method, path string, body io.Reader, header map[string]string) resp {
+	e.t.Helper()
+	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, ok := header["Authorization"]; !ok {
+		req.Header.Set("Authorization", "Bearer "+e.key)
+	}
+	for k, v := range header {
+		if v != "" {
+			req.Header.Set(k, v)
+		}
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return resp{res.StatusCode, res.Header, b}
+}
+
+// form builds a multipart body with a file part and option fields.
+func form(t *testing.T, filename string, content []byte, fields map[string]string) (io.Reader, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		mw.WriteField(k, v)
+	}
+	if filename != "" {
+		fw, _ := mw.CreateFormFile("file", filename)
+		fw.Write(content)
+	}
+	mw.Close()
+	return &buf, mw.FormDataContentType()
+}
+
+func (e *env) upload(filename string, content []byte, fields map[string]string, header map[string]string) resp {
+	e.t.Helper()
+	body, ct := form(e.t, filename, content, fields)
+	h := map[string]string{"Content-Type": ct}
+	for k, v := range header {
+		h[k] = v
+	}
+	return e.do("POST", "/v1/images", body, h)
+}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "imaging", "testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// blobs lists the files in the blob store under dir ("" for all).
+func (e *env) blobs(dir string) []string {
+	e.t.Helper()
+	var out []string
+	filepath.WalkDir(filepath.Join(e.blobDir, dir), func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(e.blobDir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	return out
+}
+
+// poll GETs the image until its status is final or the deadline passes.
+func (e *env) poll(id string) map[string]any {
+	e.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := e.do("GET", "/v1/images/"+id, nil, nil)
+		if r.status != http.StatusOK {
+			e.t.Fatalf("GET image %s = %d %s", id, r.status, r.body)
+		}
+		m := r.json(e.t)
+		if s := m["status"]; s == "ready" || s == "failed" || time.Now().After(deadline) {
+			return m
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
