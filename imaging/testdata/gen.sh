@@ -29,7 +29,7 @@ v perlin "$tmp/r.v" 480 320 --cell-size 96 --seed 11
 v perlin "$tmp/g.v" 480 320 --cell-size 64 --seed 12
 v perlin "$tmp/b.v" 480 320 --cell-size 128 --seed 13
 v worley "$tmp/w.v" 480 320 --cell-size 40 --seed 14
-v gaussnoise "$tmp/n.v" 480 320 --sigma 4 --mean 0
+v gaussnoise "$tmp/n.v" 480 320 --sigma 4 --mean 0 --seed 15
 for c in r g b; do
 	v linear "$tmp/$c.v" "$tmp/${c}s.v" 200 128
 	v add "$tmp/${c}s.v" "$tmp/w.v" "$tmp/${c}w.v"
@@ -64,15 +64,17 @@ quad blue 0 0 255
 quad white 255 255 255
 v arrayjoin "$tmp/red.v $tmp/green.v $tmp/blue.v $tmp/white.v" "$tmp/up-u.v" --across 2
 v copy "$tmp/up-u.v" "$tmp/up.v" --interpretation srgb
+# Per the EXIF/TIFF definition: 5 stores the transpose of the upright view
+# (stored row 0 is the displayed left column), 7 the transverse.
 stored() { # stored N OUT: the stored pixels for orientation N
 	case $1 in
 	1) v copy "$tmp/up.v" "$2" ;;
 	2) v flip "$tmp/up.v" "$2" horizontal ;;
 	3) v rot "$tmp/up.v" "$2" d180 ;;
 	4) v flip "$tmp/up.v" "$2" vertical ;;
-	5) v rot "$tmp/up.v" "$tmp/t5.v" d90 && v flip "$tmp/t5.v" "$2" vertical ;;
+	5) v rot "$tmp/up.v" "$tmp/t5.v" d270 && v flip "$tmp/t5.v" "$2" vertical ;;
 	6) v rot "$tmp/up.v" "$2" d270 ;;
-	7) v rot "$tmp/up.v" "$tmp/t7.v" d270 && v flip "$tmp/t7.v" "$2" vertical ;;
+	7) v rot "$tmp/up.v" "$tmp/t7.v" d90 && v flip "$tmp/t7.v" "$2" vertical ;;
 	8) v rot "$tmp/up.v" "$2" d90 ;;
 	esac
 }
