@@ -1,0 +1,39 @@
+# picpipe. `make run` and `make test` do all set-up on a fresh Debian 12
+# machine with Go: they install the Debian packages they need first.
+
+GO       ?= go
+BIN      := bin/picpipe
+RUN_PKGS := pkg-config libvips-dev redis-server
+TEST_PKGS := $(RUN_PKGS) libimage-exiftool-perl postgresql
+# glibc makes an arena per thread; with libvips that fragments memory.
+export MALLOC_ARENA_MAX ?= 2
+
+.PHONY: run build test vet deps deps-test clean
+
+## run: install what is missing, build, and run everything on this machine
+run: deps build
+	./$(BIN) serve
+
+## build: compile bin/picpipe
+build:
+	$(GO) build -o $(BIN) ./cmd/picpipe
+
+## test: install what is missing, check formatting and vet, run all tests
+## on SQLite and on a throwaway PostgreSQL cluster
+test: deps-test vet
+	@url=$$(scripts/pg-test.sh start) && \
+	PICPIPE_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./...
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
+	$(GO) vet ./...
+
+deps:
+	@scripts/deps.sh $(RUN_PKGS)
+
+deps-test:
+	@scripts/deps.sh $(TEST_PKGS)
+
+clean:
+	rm -rf bin
+	scripts/pg-test.sh stop
