@@ -1,0 +1,176 @@
+package worker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"picpipe"
+	"picpipe/db"
+	"picpipe/imaging"
+	"picpipe/internal/testenv"
+	"picpipe/jobs"
+	"picpipe/storage"
+)
+
+type fixture struct {
+	w    *Worker
+	d    *db.DB
+	st   *storage.Local
+	user *db.User
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	d := testenv.SQLite(t)
+	opt, err := jobs.RedisOpt(testenv.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imaging.Startup(); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := imaging.NewProcessor(imaging.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{}, Deps{DB: d, Store: st, Redis: opt, Processor: proc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.queue.Close(); w.rdb.Close() })
+	u, _, _, err := d.CreateUserWithKey(context.Background(), "u", "free", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{w: w, d: d, st: st, user: u}
+}
+
+// stage records a queued image whose staged source is the given fixture
+// file ("" for none).
+func (f *fixture) stage(t *testing.T, file string) *db.Image {
+	t.Helper()
+	ctx := context.Background()
+	img := &db.Image{ID: db.NewID(db.PrefixImage), UserID: f.user.ID, Status: db.StatusQueued,
+		Hash: db.NewID(""), Quality: 82, SourceName: file, CreatedAt: 1, UpdatedAt: 1}
+	img.SourceKey = "staging/" + img.UserID + "/" + img.ID
+	if file != "" {
+		b, err := os.ReadFile("../imaging/testdata/" + file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.st.Put(ctx, img.SourceKey, bytes.NewReader(b)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.d.InsertImage(ctx, img); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func (f *fixture) process(t *testing.T, id string) error {
+	t.Helper()
+	task, _ := jobs.NewImageProcessTask(id, false)
+	return f.w.processImage(context.Background(), task)
+}
+
+func (f *fixture) row(t *testing.T, id string) *db.Image {
+	t.Helper()
+	img, err := f.d.ImageForWork(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestProcessImageIsIdempotent(t *testing.T) {
+	f := newFixture(t)
+	img := f.stage(t, "photo.jpg")
+	if err := f.process(t, img.ID); err != nil {
+		t.Fatal(err)
+	}
+	done := f.row(t, img.ID)
+	if done.Status != db.StatusReady || done.Attempts != 1 || done.OutputKey == "" {
+		t.Fatalf("after processing: %+v; want ready, 1 attempt, an output", done)
+	}
+	blob, err := f.st.Open(context.Background(), done.OutputKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := blob.ModTime()
+	blob.Close()
+	time.Sleep(10 * time.Millisecond)
+	if err := f.process(t, img.ID); err != nil {
+		t.Fatalf("second delivery of the task: %v", err)
+	}
+	again := f.row(t, img.ID)
+	blob, _ = f.st.Open(context.Background(), done.OutputKey)
+	defer blob.Close()
+	if again.Attempts != 1 || !blob.ModTime().Equal(mod) {
+		t.Fatalf("second delivery worked again: attempts %d, output rewritten %v", again.Attempts, !blob.ModTime().Equal(mod))
+	}
+	// The source stays for the AVIF variant, which then drops it.
+	if _, err := f.st.Open(context.Background(), img.SourceKey); err != nil {
+		t.Fatalf("source gone before the AVIF variant: %v", err)
+	}
+	avif, _ := jobs.NewImageAVIFTask(img.ID)
+	if err := f.w.encodeAVIF(context.Background(), avif); err != nil {
+		t.Fatal(err)
+	}
+	withAVIF := f.row(t, img.ID)
+	if withAVIF.AVIFStatus != db.StatusReady || withAVIF.SourceKey != "" {
+		t.Fatalf("after avif: status %q source %q; want ready and no source", withAVIF.AVIFStatus, withAVIF.SourceKey)
+	}
+	if _, err := f.st.Open(context.Background(), img.SourceKey); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("source after avif: %v; want deleted", err)
+	}
+}
+
+func TestProcessDeletedImageDoesNothing(t *testing.T) {
+	f := newFixture(t)
+	img := f.stage(t, "photo.jpg")
+	if err := f.d.DeleteImage(context.Background(), f.user.ID, img.ID, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.process(t, img.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.row(t, img.ID); got.Status != db.StatusQueued || got.OutputKey != "" {
+		t.Fatalf("deleted image processed: %+v", got)
+	}
+}
+
+func TestProcessFailures(t *testing.T) {
+	f := newFixture(t)
+	for _, tt := range []struct {
+		name, file, code string
+	}{
+		{"missing source", "", picpipe.ECodeInternal},
+		{"animated gif passes through", "anim.gif", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			img := f.stage(t, tt.file)
+			err := f.process(t, img.ID)
+			got := f.row(t, img.ID)
+			if tt.code == "" {
+				if err != nil || got.Status != db.StatusReady || got.Format != "gif" || got.SourceKey != "" {
+					t.Fatalf("= %v, %+v; want ready gif without a kept source", err, got)
+				}
+				return
+			}
+			if !errors.Is(err, asynq.SkipRetry) || got.Status != db.StatusFailed || got.ErrorCode != tt.code {
+				t.Fatalf("= %v, status %q code %q; want SkipRetry, failed %s", err, got.Status, got.ErrorCode, tt.code)
+			}
+		})
+	}
+}
