@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestServeEndToEnd runs the real binary the way `make run` does: serve
+// with its private redis-server on SQLite and local disk, a key from
+// `keys create`, an upload that comes back 201 with a working link, and a
+// clean stop on SIGTERM.
+func TestServeEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "picpipe")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	env := append(os.Environ(), "PICPIPE_DATA_DIR="+filepath.Join(dir, "data"), "PICPIPE_ADDR="+addr,
+		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=")
+	var logs bytes.Buffer
+	serve := exec.Command(bin, "serve")
+	serve.Env, serve.Stdout, serve.Stderr = env, &logs, &logs
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- serve.Wait() }()
+	t.Cleanup(func() {
+		serve.Process.Kill()
+		if t.Failed() {
+			t.Logf("serve logs:\n%s", logs.String())
+		}
+	})
+	waitReady(t, "http://"+addr+"/readyz")
+
+	keys := exec.Command(bin, "keys", "create", "--name", "e2e", "--json")
+	keys.Env = env
+	out, err := keys.Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	var k struct {
+		Key   string
+		KeyID string `json:"key_id"`
+	}
+	if err := json.Unmarshal(out, &k); err != nil || k.Key == "" {
+		t.Fatalf("keys create printed %q", out)
+	}
+
+	res := upload(t, "http://"+addr+"/v1/images", k.Key, "../../imaging/testdata/photo.jpg")
+	if res.StatusCode != http.StatusCreated {
+		b, _ := io.ReadAll(res.Body)
+		t.Fatalf("upload = %d %s; want 201", res.StatusCode, b)
+	}
+	var img struct{ URL string }
+	json.NewDecoder(res.Body).Decode(&img)
+	link, err := http.Get(img.URL)
+	if err != nil || link.StatusCode != 200 || link.Header.Get("Content-Type") != "image/webp" {
+		t.Fatalf("GET %s = %v %v", img.URL, link, err)
+	}
+	link.Body.Close()
+
+	list := exec.Command(bin, "keys", "list")
+	list.Env = env
+	if out, err := list.Output(); err != nil || !bytes.Contains(out, []byte(k.KeyID)) {
+		t.Fatalf("keys list = %q, %v; want it to show %s", out, err, k.KeyID)
+	}
+	revoke := exec.Command(bin, "keys", "revoke", k.KeyID)
+	revoke.Env = env
+	if out, err := revoke.CombinedOutput(); err != nil {
+		t.Fatalf("keys revoke: %v %s", err, out)
+	}
+	if res := upload(t, "http://"+addr+"/v1/images", k.Key, "../../imaging/testdata/photo.jpg"); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("upload with a revoked key = %d; want 401", res.StatusCode)
+	}
+
+	serve.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30 s of SIGTERM")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "data", "redis", "appendonlydir")); err != nil {
+		t.Fatalf("private redis kept no AOF under the data dir: %v", err)
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not ready: %v", url, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func upload(t *testing.T, url, key, file string) *http.Response {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, _ := mw.CreateFormFile("file", filepath.Base(file))
+	fw.Write(b)
+	mw.Close()
+	req, _ := http.NewRequest("POST", url, &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", fmt.Sprintf("Bearer %s", key))
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { res.Body.Close() })
+	return res
+}
