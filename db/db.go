@@ -12,7 +12,6 @@ package db
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
 	"os"
@@ -23,25 +22,25 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
-	"github.com/uptrace/bun/migrate"
 	_ "modernc.org/sqlite" // pure-Go SQLite driver "sqlite"
 )
-
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
 
 // DB is a handle on the database. Its store methods run on the pool, or
 // inside a transaction when obtained from RunInTx.
 type DB struct {
-	bun *bun.DB // the pool, for transactions and migrations
-	idb bun.IDB // what queries run on: the pool or a transaction
+	bun  *bun.DB // the pool, for transactions and migrations
+	idb  bun.IDB // what queries run on: the pool or a transaction
+	path string  // the SQLite file; "" on PostgreSQL
 }
 
 // Open connects to dsn: "postgres://…" or "postgresql://…" for PostgreSQL,
 // "sqlite://PATH" or a bare file path for SQLite (the file's directory is
 // created). SQLite runs in WAL mode with a busy timeout and foreign keys on.
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	var bdb *bun.DB
+	var (
+		bdb        *bun.DB
+		sqlitePath string
+	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		sqldb, err := sql.Open("pgx", dsn)
@@ -65,12 +64,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("db: open sqlite: %w", err)
 		}
 		bdb = bun.NewDB(sqldb, sqlitedialect.New())
+		sqlitePath = path
 	}
 	if err := bdb.PingContext(ctx); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("db: ping: %w", err)
 	}
-	return &DB{bun: bdb, idb: bdb}, nil
+	return &DB{bun: bdb, idb: bdb, path: sqlitePath}, nil
 }
 
 // Close closes the pool.
@@ -90,40 +90,8 @@ func (d *DB) RunInTx(ctx context.Context, fn func(tx *DB) error) error {
 		return fn(d)
 	}
 	return d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&DB{bun: d.bun, idb: tx})
+		return fn(&DB{bun: d.bun, idb: tx, path: d.path})
 	})
-}
-
-// Migrate applies every pending migration under a migration lock, so that
-// several processes starting together migrate once. A migration is marked
-// applied only after it succeeded.
-func (d *DB) Migrate(ctx context.Context) error {
-	m, err := d.migrator(ctx)
-	if err != nil {
-		return err
-	}
-	if err := m.Lock(ctx); err != nil {
-		return fmt.Errorf("db: migration lock: %w", err)
-	}
-	defer m.Unlock(ctx) //nolint:errcheck // best effort; the lock row is removed by the next run
-	if _, err := m.Migrate(ctx); err != nil {
-		return fmt.Errorf("db: migrate: %w", err)
-	}
-	return nil
-}
-
-func (d *DB) migrator(ctx context.Context) (*migrate.Migrator, error) {
-	ms := migrate.NewMigrations()
-	if err := ms.Discover(migrationFiles); err != nil {
-		return nil, fmt.Errorf("db: discover migrations: %w", err)
-	}
-	m := migrate.NewMigrator(d.bun, ms,
-		migrate.WithMarkAppliedOnSuccess(true),
-		migrate.WithTemplateData(map[string]bool{"Postgres": d.Postgres()}))
-	if err := m.Init(ctx); err != nil {
-		return nil, fmt.Errorf("db: init migrations: %w", err)
-	}
-	return m, nil
 }
 
 // Exec runs a statement outside the store methods: for operators' and

@@ -47,3 +47,37 @@ func TestMigrateTwice(t *testing.T) {
 		}
 	})
 }
+
+func TestConcurrentMigrate(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		// Fresh handles on the same, already migrated database, plus a
+		// brand-new SQLite file migrated by several processes' worth of
+		// handles at once.
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() { errs <- d.Migrate(context.Background()) }()
+		}
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatalf("concurrent Migrate: %v", err)
+			}
+		}
+	})
+	path := t.TempDir() + "/fresh.db"
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			h, err := db.Open(context.Background(), path)
+			if err == nil {
+				err = h.Migrate(context.Background())
+				h.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent first Migrate of a new SQLite file: %v", err)
+		}
+	}
+}
