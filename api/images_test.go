@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"picpipe/jobs"
 	"strings"
 	"testing"
 	"time"
@@ -368,4 +370,49 @@ func basic(user, pw string) string {
 	req, _ := http.NewRequest("GET", "/", nil)
 	req.SetBasicAuth(user, pw)
 	return strings.TrimPrefix(req.Header.Get("Authorization"), "Basic ")
+}
+
+func TestRunDashboard(t *testing.T) {
+	redisOpt, err := jobs.RedisOpt(testenv.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- api.RunDashboard(ctx, api.Config{Addr: addr, AdminToken: "tok"}, redisOpt) }()
+	get := func(path, token string) int {
+		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for get("/healthz", "") != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("dashboard did not come up")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := get("/admin/queues/", ""); got != 401 {
+		t.Errorf("dashboard without token = %d; want 401", got)
+	}
+	if got := get("/admin/queues/", "tok"); got != 200 {
+		t.Errorf("dashboard with token = %d; want 200", got)
+	}
+	if got := get("/v1/images", "tok"); got != 404 {
+		t.Errorf("dashboard serves the API: %d; want 404", got)
+	}
+	cancel()
+	if err := <-errc; err != nil {
+		t.Fatalf("RunDashboard returned %v after cancel", err)
+	}
 }

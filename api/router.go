@@ -38,8 +38,33 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	v1.GET("/images/:id", s.getImage)
 	v1.DELETE("/images/:id", s.deleteImage)
 
-	mon := gin.WrapH(asynqmon.New(asynqmon.Options{RootPath: adminQueuesPath, RedisConnOpt: redisOpt}))
-	r.GET(adminQueuesPath, s.requireAdmin, func(c *gin.Context) { c.Redirect(http.StatusMovedPermanently, adminQueuesPath+"/") })
-	r.Any(adminQueuesPath+"/*any", s.requireAdmin, mon)
+	s.mountDashboard(r, redisOpt)
 	return r, nil
+}
+
+// newEngine returns a Gin engine with picpipe's middleware: request ids,
+// logging, recovery, the error body for unknown routes, and only the
+// configured proxies trusted.
+func (s *Server) newEngine() (*gin.Engine, error) {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	}
+	r.Use(withRequestID, withLogging, withRecovery)
+	r.NoRoute(func(c *gin.Context) {
+		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
+	})
+	return r, nil
+}
+
+// mountDashboard serves asynqmon under adminQueuesPath behind the admin
+// token. asynqmon routes by itself below its root, so Gin hands it the
+// whole subtree.
+func (s *Server) mountDashboard(r *gin.Engine, redisOpt asynq.RedisClientOpt) {
+	mon := gin.WrapH(asynqmon.New(asynqmon.Options{RootPath: adminQueuesPath, RedisConnOpt: redisOpt}))
+	r.GET(adminQueuesPath, s.requireAdmin, func(c *gin.Context) {
+		c.Redirect(http.StatusMovedPermanently, adminQueuesPath+"/")
+	})
+	r.Any(adminQueuesPath+"/*any", s.requireAdmin, mon)
 }

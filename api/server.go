@@ -146,25 +146,47 @@ func (s *Server) Close() error {
 // Run serves HTTP on cfg.Addr until ctx is cancelled, then stops accepting
 // and lets in-flight requests finish within ShutdownTimeout.
 func (s *Server) Run(ctx context.Context) error {
+	return serveHTTP(ctx, s.cfg, s.router)
+}
+
+// serveHTTP serves h on cfg.Addr until ctx is cancelled, then drains.
+func serveHTTP(ctx context.Context, cfg Config, h http.Handler) error {
 	hs := &http.Server{
-		Addr:              s.cfg.Addr,
-		Handler:           s.router,
+		Addr:              cfg.Addr,
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.ListenAndServe() }()
-	slog.Info("api listening", "addr", s.cfg.Addr)
+	slog.Info("http listening", "addr", cfg.Addr)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("api: %w", err)
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		return fmt.Errorf("api: shutdown: %w", err)
 	}
-	slog.Info("api stopped")
+	slog.Info("http stopped")
 	return nil
+}
+
+// RunDashboard serves only the queue dashboard (/admin/queues behind the
+// admin token) and /healthz on cfg.Addr until ctx is cancelled: the
+// asynqmon role of a scaled-out deployment.
+func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisClientOpt) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	s := &Server{cfg: cfg.withDefaults()}
+	r, err := s.newEngine()
+	if err != nil {
+		return err
+	}
+	r.GET("/healthz", s.healthz)
+	s.mountDashboard(r, redisOpt)
+	return serveHTTP(ctx, s.cfg, r)
 }

@@ -4,6 +4,8 @@
 //	picpipe api|worker|scheduler  # one role, for scaling out
 //	picpipe migrate               # apply database migrations
 //	picpipe keys create|list|revoke
+//	picpipe dashboard             # asynqmon alone, behind the admin token
+//	picpipe healthcheck [URL|--deps]
 //
 // Configuration comes from PICPIPE_* environment variables (README.md).
 package main
@@ -28,6 +30,9 @@ commands:
   scheduler   run the periodic maintenance scheduler alone (run exactly one)
   migrate     apply pending database migrations
   keys        manage users and API keys: keys create|list|revoke
+  dashboard   serve only the queue dashboard (asynqmon) at /admin/queues
+  healthcheck exit 0 when this host's API answers /readyz (or a URL given;
+              --deps: when the database and Redis answer)
 
 configuration: PICPIPE_* environment variables, see README.md
 `
@@ -69,6 +74,10 @@ func run(args []string) error {
 		return d.Close()
 	case "keys":
 		return runKeys(ctx, cfg, rest)
+	case "dashboard":
+		return runDashboard(ctx, cfg)
+	case "healthcheck":
+		return runHealthcheck(ctx, cfg, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -47,6 +47,12 @@ func TestServeEndToEnd(t *testing.T) {
 	})
 	waitReady(t, "http://"+addr+"/readyz")
 
+	health := exec.Command(bin, "healthcheck")
+	health.Env = env
+	if out, err := health.CombinedOutput(); err != nil {
+		t.Fatalf("healthcheck of a running serve: %v %s", err, out)
+	}
+
 	keys := exec.Command(bin, "keys", "create", "--name", "e2e", "--json")
 	keys.Env = env
 	out, err := keys.Output()
@@ -96,6 +102,11 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop within 30 s of SIGTERM")
+	}
+	health = exec.Command(bin, "healthcheck")
+	health.Env = env
+	if err := health.Run(); err == nil {
+		t.Fatal("healthcheck passed with serve stopped")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "redis", "appendonlydir")); err != nil {
 		t.Fatalf("private redis kept no AOF under the data dir: %v", err)

@@ -107,3 +107,15 @@ func openDB(ctx context.Context, cfg config, migrate bool) (*db.DB, error) {
 	}
 	return d, nil
 }
+
+// runDashboard serves the queue dashboard alone.
+func runDashboard(ctx context.Context, cfg config) error {
+	if cfg.RedisURL == "" {
+		return errors.New("dashboard needs PICPIPE_REDIS_URL")
+	}
+	redisOpt, err := jobs.RedisOpt(cfg.RedisURL)
+	if err != nil {
+		return err
+	}
+	return api.RunDashboard(ctx, cfg.apiConfig(), redisOpt)
+}
