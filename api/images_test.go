@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"picpipe/jobs"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"picpipe/api"
 	"picpipe/db"
 	"picpipe/internal/testenv"
+	"picpipe/jobs"
 )
 
 func TestAuth(t *testing.T) {
