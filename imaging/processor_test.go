@@ -28,6 +28,8 @@ func TestProcessOutputs(t *testing.T) {
 		{"anim.gif", "gif", 64, 48, "3"},
 		{"anim.webp", "webp", 64, 48, "3"},
 		{"orient-6.jpg", "webp", 64, 32, "1"},
+		{"cmyk.jpg", "webp", 64, 48, "1"},
+		{"grey16.png", "webp", 64, 48, "1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fixture, func(t *testing.T) {
@@ -168,6 +170,33 @@ func TestQualityAndLossless(t *testing.T) {
 	}
 	t.Logf("photo.jpg 480x320: q20 %d B, q82 %d B, q95 %d B, lossless %d B",
 		len(low.Data), len(lossy.Data), len(high.Data), len(lossless.Data))
+}
+
+// TestColourSpaces checks that CMYK and 16-bit grey inputs come out as
+// 8-bit sRGB-ish WebP with about the colours of the photo they were made
+// from.
+func TestColourSpaces(t *testing.T) {
+	p := newProcessor(t, Config{})
+	photo := fixture(t, "photo.jpg")
+	for _, tt := range []struct {
+		fixture string
+		grey    bool
+	}{{"cmyk.jpg", false}, {"grey16.png", true}} {
+		t.Run(tt.fixture, func(t *testing.T) {
+			out := process(t, p, fixture(t, tt.fixture), tt.fixture, Options{Quality: 95})
+			for _, pt := range [][2]int{{10, 10}, {40, 30}} {
+				got := pixel(t, out.Data, "webp", pt[0], pt[1])
+				want := pixel(t, photo, "jpg", pt[0], pt[1])
+				if tt.grey {
+					g := (want[0]*2126 + want[1]*7152 + want[2]*722) / 10000
+					want = []int{g, g, g}
+				}
+				if !near(got, want, 30) {
+					t.Errorf("pixel %v = %v, want about %v", pt, got, want)
+				}
+			}
+		})
+	}
 }
 
 func TestAlphaSurvives(t *testing.T) {

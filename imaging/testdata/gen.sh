@@ -126,4 +126,11 @@ v arrayjoin "$tmp/p3a.v $tmp/p3b.v $tmp/p3c.v $tmp/p3d.v" "$tmp/p3-u.v" --across
 v copy "$tmp/p3-u.v" "$tmp/p3.v" --interpretation srgb
 v copy "$tmp/p3.v" "p3.png[profile=p3]"
 
+# Other colour spaces: CMYK JPEG (no profile: libvips's built-in CMYK is
+# assumed) and 16-bit greyscale PNG, both 64x48 crops of the photo.
+v crop "$tmp/photo.v" "$tmp/crop.v" 0 0 64 48
+v icc_transform "$tmp/crop.v" "cmyk.jpg[Q=90,strip]" cmyk
+v colourspace "$tmp/crop.v" "$tmp/grey16.v" grey16
+v copy "$tmp/grey16.v" grey16.png[strip]
+
 ls -l
