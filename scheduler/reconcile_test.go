@@ -39,10 +39,10 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 			}
 			return img
 		}
-		lost := mk("lost", 10*time.Minute, db.StatusQueued)      // its task vanished
-		crashed := mk("crash", time.Hour, db.StatusProcessing)   // its worker died
+		lost := mk("lost", 10*time.Minute, db.StatusQueued)       // its task vanished
+		crashed := mk("crash", time.Hour, db.StatusProcessing)    // its worker died
 		inFlight := mk("flight", 10*time.Minute, db.StatusQueued) // its task still waits
-		mk("fresh", time.Minute, db.StatusQueued)                // not stuck yet
+		mk("fresh", time.Minute, db.StatusQueued)                 // not stuck yet
 
 		client := asynq.NewClient(opt)
 		defer client.Close()
