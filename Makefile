@@ -4,7 +4,7 @@
 GO       ?= go
 BIN      := bin/picpipe
 RUN_PKGS := pkg-config libvips-dev redis-server
-TEST_PKGS := $(RUN_PKGS) libimage-exiftool-perl postgresql
+TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2
 
