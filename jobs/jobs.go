@@ -44,7 +44,7 @@ type ImagePayload struct {
 }
 
 // NewImageProcessTask returns the image:process task for imageID. Its task
-// id derives from the image id, so enqueueing it twice on the same queue is
+// id is the image id, so enqueueing it twice on the same queue is
 // refused with asynq.ErrTaskIDConflict (asynq scopes task ids per queue).
 // urgent puts it on the critical queue, for a client that waits for the
 // result; otherwise it goes to the default queue.
@@ -72,8 +72,15 @@ func newImageTask(typ, imageID string, opts ...asynq.Option) (*asynq.Task, error
 	return asynq.NewTask(typ, b, opts...), nil
 }
 
-// ImageTaskID is the task id of the typ task for imageID.
-func ImageTaskID(typ, imageID string) string { return typ + ":" + imageID }
+// ImageTaskID is the task id of the typ task for imageID: the image id
+// itself for image:process, so operators find an upload's task in
+// asynqmon by its id, and typ:imageID for the other image tasks.
+func ImageTaskID(typ, imageID string) string {
+	if typ == TypeImageProcess {
+		return imageID
+	}
+	return typ + ":" + imageID
+}
 
 // ParseImagePayload decodes an image task's payload. A malformed payload
 // can never succeed, so the error wraps asynq.SkipRetry.
