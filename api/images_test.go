@@ -416,3 +416,31 @@ func TestRunDashboard(t *testing.T) {
 		t.Fatalf("RunDashboard returned %v after cancel", err)
 	}
 }
+
+func TestConcurrentIdenticalUploads(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		e := newEnv(t, d, envOpts{})
+		photo := fixture(t, "photo.jpg")
+		const n = 6
+		results := make(chan resp, n)
+		for range n {
+			go func() { results <- e.upload("photo.jpg", photo, nil, nil) }()
+		}
+		ids := map[string]bool{}
+		statuses := map[int]int{}
+		for range n {
+			r := <-results
+			statuses[r.status]++
+			if r.status == 200 || r.status == 201 {
+				ids[r.json(t)["id"].(string)] = true
+			}
+		}
+		if len(ids) != 1 || statuses[201] != 1 || statuses[200] != n-1 {
+			t.Fatalf("statuses %v, ids %v; want one 201, %d 200, one id", statuses, ids, n-1)
+		}
+		imgs, err := d.ListImages(context.Background(), e.userID, "", 100)
+		if err != nil || len(imgs) != 1 {
+			t.Fatalf("%d rows (%v); want 1", len(imgs), err)
+		}
+	})
+}

@@ -1,0 +1,90 @@
+package api
+
+import (
+	"testing"
+
+	"picpipe/db"
+)
+
+func TestChooseVariant(t *testing.T) {
+	ready := &db.Image{Format: "webp", OutputKey: "o.webp", AVIFStatus: db.StatusReady, AVIFKey: "o.avif"}
+	pending := &db.Image{Format: "webp", OutputKey: "o.webp"}
+	failed := &db.Image{Format: "webp", OutputKey: "o.webp", AVIFStatus: db.StatusFailed}
+	gif := &db.Image{Format: "gif", OutputKey: "o.gif"}
+	tests := []struct {
+		name   string
+		img    *db.Image
+		accept string
+		want   string
+	}{
+		{"browser, avif ready", ready, "image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "avif"},
+		{"browser, avif not yet made", pending, "image/avif,image/webp,*/*", "webp"},
+		{"browser, avif failed", failed, "image/avif,image/webp,*/*", "webp"},
+		{"webp only", ready, "image/webp", "webp"},
+		{"avif lower q", ready, "image/avif;q=0.4,image/webp;q=0.9", "webp"},
+		{"avif refused", ready, "image/avif;q=0,*/*", "webp"},
+		{"avif equal q", ready, "image/avif;q=0.8,image/webp;q=0.8", "avif"},
+		{"wildcard", ready, "*/*", "avif"},
+		{"no accept", ready, "", "avif"},
+		{"case and spaces", ready, " IMAGE/AVIF ; Q=1 , image/webp", "avif"},
+		{"specific beats wildcard", ready, "image/*;q=1,image/avif;q=0.1", "webp"},
+		{"gif stays gif", gif, "image/avif,*/*", "gif"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := chooseVariant(tt.img, tt.accept).format; got != tt.want {
+				t.Fatalf("chooseVariant(%q) = %s; want %s", tt.accept, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPreferredWait(t *testing.T) {
+	const def, max = 10, 60
+	tests := []struct {
+		header      string
+		wantSeconds int
+		wantApplied string
+	}{
+		{"", def, ""},
+		{"respond-async", 0, "respond-async"},
+		{"wait=5", 5, "wait=5"},
+		{"wait=600", max, "wait=60"},
+		{"respond-async, wait=5", 0, "respond-async"},
+		{"wait=-1", def, ""},
+		{"wait=abc", def, ""},
+		{"handling=lenient", def, ""},
+	}
+	for _, tt := range tests {
+		got, applied := preferredWait(tt.header, def*1e9, max*1e9)
+		if int(got.Seconds()) != tt.wantSeconds || applied != tt.wantApplied {
+			t.Errorf("preferredWait(%q) = %v, %q; want %ds, %q", tt.header, got, applied, tt.wantSeconds, tt.wantApplied)
+		}
+	}
+}
+
+func TestSanitizeName(t *testing.T) {
+	tests := map[string]string{
+		"photo.jpg":               "photo.jpg",
+		"../../etc/passwd":        "passwd",
+		`C:\Users\me\cat.png`:     "cat.png",
+		"bad\x00name\n.jpg":       "badname.jpg",
+		"dir/":                    "dir",
+		"":                        "",
+		"\xff\xfeok.gif":          "ok.gif",
+		"  spaced.webp ":          "spaced.webp",
+		string(make([]byte, 300)): "",
+	}
+	for in, want := range tests {
+		if got := sanitizeName(in); got != want {
+			t.Errorf("sanitizeName(%q) = %q; want %q", in, got, want)
+		}
+	}
+	long := ""
+	for range 100 {
+		long += "日本"
+	}
+	if got := sanitizeName(long + ".jpg"); len(got) > maxNameLen {
+		t.Errorf("long name kept %d bytes; want at most %d", len(got), maxNameLen)
+	}
+}
