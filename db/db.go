@@ -35,7 +35,8 @@ type DB struct {
 
 // Open connects to dsn: "postgres://…" or "postgresql://…" for PostgreSQL,
 // "sqlite://PATH" or a bare file path for SQLite (the file's directory is
-// created). SQLite runs in WAL mode with a busy timeout and foreign keys on.
+// created). SQLite runs with a busy timeout and foreign keys on, in WAL
+// mode once migrated.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	var (
 		bdb        *bun.DB
@@ -58,7 +59,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 				return nil, fmt.Errorf("db: create directory: %w", err)
 			}
 		}
-		q := "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+		q := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 		sqldb, err := sql.Open("sqlite", "file:"+path+q)
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite: %w", err)

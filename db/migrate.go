@@ -26,6 +26,14 @@ func (d *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("db: migration lock: %w", err)
 	}
 	defer unlock()
+	if d.path != "" {
+		// WAL lets readers run beside the writer; the mode is stored in
+		// the file, so setting it once, under the lock, serves every
+		// process that opens it later.
+		if err := d.Exec(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+			return err
+		}
+	}
 	ms := migrate.NewMigrations()
 	if err := ms.Discover(migrationFiles); err != nil {
 		return fmt.Errorf("db: discover migrations: %w", err)

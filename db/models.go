@@ -9,14 +9,23 @@ const (
 )
 
 // User is an account. Every image and key belongs to exactly one.
+//
+// ImageCount and StorageBytes are the quota in use: the live, not failed
+// images and the bytes of their originals. They change only together with
+// the image transitions that cause them, in one transaction. TransformCount
+// counts the images processed in TransformPeriod ("2006-01", UTC).
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID        string `bun:"id,pk"`
-	Name      string `bun:"name,notnull"`
-	Plan      string `bun:"plan,notnull"`
-	Status    string `bun:"status,notnull"`
-	CreatedAt int64  `bun:"created_at,notnull"`
+	ID              string `bun:"id,pk"`
+	Name            string `bun:"name,notnull"`
+	Plan            string `bun:"plan,notnull"`
+	Status          string `bun:"status,notnull"`
+	CreatedAt       int64  `bun:"created_at,notnull"`
+	ImageCount      int64  `bun:"image_count,notnull"`
+	StorageBytes    int64  `bun:"storage_bytes,notnull"`
+	TransformCount  int64  `bun:"transform_count,notnull"`
+	TransformPeriod string `bun:"transform_period,notnull"`
 }
 
 // APIKey is a credential of a user. Only the SHA-256 of the secret is kept;
