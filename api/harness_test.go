@@ -52,6 +52,9 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if o.api.Plans == nil {
+		o.api.Plans = plans(api.Plan{MaxUploadBytes: 10 << 20}) // no quota, no rate limit
+	}
 	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +84,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		srv.Close()
 		a.Close()
 	})
-	u, k, secret, err := d.CreateUserWithKey(ctx, "tester", "free", time.Now().Unix())
+	u, k, secret, err := d.CreateUserWithKey(ctx, "tester", "free", "", time.Now().Unix())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,9 +92,12 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	return &env{t: t, srv: srv, db: d, blobDir: blobDir, key: secret, userID: u.ID}
 }
 
+// plans returns plans where free (every test user's plan) is p.
+func plans(p api.Plan) map[string]api.Plan { return map[string]api.Plan{api.DefaultPlan: p} }
+
 // newUserKey returns the secret of a key of a new user.
 func (e *env) newUserKey() string {
-	_, _, secret, err := e.db.CreateUserWithKey(context.Background(), "other", "free", time.Now().Unix())
+	_, _, secret, err := e.db.CreateUserWithKey(context.Background(), "other", "free", "", time.Now().Unix())
 	if err != nil {
 		e.t.Fatal(err)
 	}

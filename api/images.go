@@ -93,15 +93,19 @@ func (s *Server) baseURL(c *gin.Context) string {
 // the result as the client prefers.
 func (s *Server) createImage(c *gin.Context) {
 	user := userOf(c)
+	plan := s.planOf(user)
 	id := db.NewID(db.PrefixImage)
-	st, err := s.stageMultipart(c, "staging/"+user.ID+"/"+id)
+	st, err := s.stageMultipart(c, "staging/"+user.ID+"/"+id, plan.MaxUploadBytes)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
 	img, created, err := s.recordUpload(c.Request.Context(), user, id, st, wait > 0)
-	if err != nil {
+	if errors.Is(err, db.ErrQuotaExceeded) {
+		failQuota(c, plan)
+		return
+	} else if err != nil {
 		fail(c, err)
 		return
 	}
@@ -111,9 +115,10 @@ func (s *Server) createImage(c *gin.Context) {
 	s.respondUpload(c, s.await(c.Request.Context(), img, wait), created)
 }
 
-// recordUpload inserts the image row and enqueues its processing, or
-// returns the existing image when the user uploaded the same bytes with the
-// same options before (created false). On error nothing is kept.
+// recordUpload inserts the image row, counting it against the user's
+// quota, and enqueues its processing; or returns the existing image when
+// the user uploaded the same bytes with the same options before (created
+// false). On error nothing is kept.
 func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, st *staged, urgent bool) (*db.Image, bool, error) {
 	now := s.now().Unix()
 	img := &db.Image{
@@ -123,7 +128,7 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, st 
 		Lossless: st.Options.Lossless, ResizeWidth: st.Options.Width, ResizeHeight: st.Options.Height,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.db.InsertImage(ctx, img)
+	err := s.db.InsertImage(ctx, img, s.planOf(user).quota())
 	if errors.Is(err, db.ErrImageExists) {
 		s.store.Delete(context.WithoutCancel(ctx), st.Key)
 		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)
@@ -154,7 +159,7 @@ func (s *Server) enqueue(ctx context.Context, id string, urgent bool) error {
 // discard removes a just-recorded upload whose processing could not be
 // queued, row and blob, so the refused request leaves nothing behind.
 func (s *Server) discard(ctx context.Context, img *db.Image) {
-	s.db.RemoveImage(ctx, img.ID)
+	s.db.RemoveImage(ctx, img)
 	s.store.Delete(ctx, img.SourceKey)
 }
 

@@ -252,7 +252,7 @@ func TestAVIFNegotiation(t *testing.T) {
 // TestRefusals: bad input gets a stable code and leaves no row and no blob.
 func TestRefusals(t *testing.T) {
 	d := testenv.SQLite(t)
-	e := newEnv(t, d, envOpts{api: api.Config{MaxUploadBytes: 40 << 10}})
+	e := newEnv(t, d, envOpts{api: api.Config{Plans: plans(api.Plan{MaxUploadBytes: 40 << 10})}})
 	photo := fixture(t, "photo.jpg")
 	big := append(append([]byte{}, photo...), make([]byte, 40<<10)...)
 	tests := []struct {

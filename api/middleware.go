@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
@@ -97,12 +98,42 @@ func (s *Server) authenticate(c *gin.Context) {
 		failCode(c, picpipe.ECodeForbidden, "account is %s", user.Status)
 		return
 	}
+	if !key.Allows(c.ClientIP()) {
+		failCode(c, picpipe.ECodeForbidden, "this API key may not be used from %s", c.ClientIP())
+		return
+	}
 	c.Set(ctxUser, user)
 	c.Set(ctxKey, key)
+	s.recordCall(ctx, user, key)
 	c.Next()
 }
 
 func userOf(c *gin.Context) *db.User { return c.MustGet(ctxUser).(*db.User) }
+
+func keyOf(c *gin.Context) *db.APIKey { return c.MustGet(ctxKey).(*db.APIKey) }
+
+// keyTouchEvery is how stale a key's last_used_at may get: the key row is
+// written at most once per interval, not on every request.
+const keyTouchEvery = 60
+
+// recordCall counts an authenticated call for the month's usage (in
+// Redis: a metric, not a record) and refreshes the key's last use.
+// Failures only cost accuracy, so they are logged, not returned.
+func (s *Server) recordCall(ctx context.Context, u *db.User, k *db.APIKey) {
+	now := s.now().Unix()
+	pipe := s.rdb.Pipeline()
+	key := apiCallsKey(u.ID, db.Period(now))
+	pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, apiCallsTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
+		slog.WarnContext(ctx, "count api call", "err", err)
+	}
+	if k.LastUsedAt == nil || *k.LastUsedAt < now-keyTouchEvery {
+		if err := s.db.TouchAPIKey(ctx, k.ID, now); err != nil {
+			slog.WarnContext(ctx, "touch api key", "err", err)
+		}
+	}
+}
 
 // requireAdmin guards operator pages with the admin token, as a Bearer
 // token or as the password of HTTP Basic auth (what a browser can send).

@@ -33,10 +33,14 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	r.HEAD("/u/:user/:file", s.deliver)
 
 	v1 := r.Group("/v1", s.authenticate)
-	v1.POST("/images", s.createImage)
+	v1.POST("/images", s.limitUploads, s.checkQuota, s.createImage)
 	v1.GET("/images", s.listImages)
 	v1.GET("/images/:id", s.getImage)
 	v1.DELETE("/images/:id", s.deleteImage)
+	v1.GET("/usage", s.usage)
+	v1.POST("/keys", s.createKey)
+	v1.GET("/keys", s.listKeys)
+	v1.DELETE("/keys/:id", s.revokeKey)
 
 	s.mountDashboard(r, redisOpt)
 	return r, nil

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
@@ -32,8 +33,9 @@ type Config struct {
 	// PublicURL is the base of the links the API returns, e.g.
 	// "https://img.example.com"; "" means the scheme and Host of each request.
 	PublicURL string
-	// MaxUploadBytes bounds one multipart upload; 0 means 10 MiB.
-	MaxUploadBytes int64
+	// Plans are the account plans by name; nil means DefaultPlans. It must
+	// hold DefaultPlan, the plan of users whose plan is unknown.
+	Plans map[string]Plan
 	// DefaultWait is how long an upload waits for its result without a
 	// Prefer header; 0 means 10 s.
 	DefaultWait time.Duration
@@ -52,8 +54,8 @@ func (c Config) withDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
-	if c.MaxUploadBytes == 0 {
-		c.MaxUploadBytes = 10 << 20
+	if c.Plans == nil {
+		c.Plans = DefaultPlans()
 	}
 	if c.DefaultWait == 0 {
 		c.DefaultWait = 10 * time.Second
@@ -69,9 +71,17 @@ func (c Config) withDefaults() Config {
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
+	if c.Plans != nil {
+		if _, ok := c.Plans[DefaultPlan]; !ok {
+			return fmt.Errorf("api: the plans must include %q", DefaultPlan)
+		}
+		for name, p := range c.Plans {
+			if err := p.validate(name); err != nil {
+				return err
+			}
+		}
+	}
 	switch {
-	case c.MaxUploadBytes < 0:
-		return errors.New("api: MaxUploadBytes must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
@@ -96,8 +106,9 @@ type Server struct {
 	store  storage.Store
 	queue  *asynq.Client
 	rdb    redis.UniversalClient
-	waiter *jobs.Waiter
-	now    func() time.Time
+	waiter  *jobs.Waiter
+	limiter *redis_rate.Limiter
+	now     func() time.Time
 	router *gin.Engine
 }
 
@@ -118,6 +129,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.limiter = redis_rate.NewLimiter(s.rdb)
 	w, err := jobs.NewWaiter(ctx, s.rdb)
 	if err != nil {
 		s.Close()

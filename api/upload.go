@@ -24,6 +24,7 @@ const multipartOverhead = 64 << 10
 
 // staged is an upload written to the staging area.
 type staged struct {
+	Limit    int64 // the most bytes the file may have
 	Key      string
 	Name     string
 	Size     int64
@@ -37,18 +38,18 @@ type staged struct {
 // the store under key, sniffing its first bytes before anything is written
 // and hashing it on the way. The other fields are options. The body is
 // never held in memory whole. On any error nothing is left under key.
-func (s *Server) stageMultipart(c *gin.Context, key string) (_ *staged, err error) {
+func (s *Server) stageMultipart(c *gin.Context, key string, limit int64) (_ *staged, err error) {
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if ct != "multipart/form-data" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with a file field")
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxUploadBytes+multipartOverhead)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+multipartOverhead)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
 	}
 	ctx := c.Request.Context()
-	st := &staged{Key: key, Options: defaultOptions()}
+	st := &staged{Key: key, Limit: limit, Options: defaultOptions()}
 	defer func() {
 		if err != nil && st.hasBytes {
 			s.store.Delete(context.WithoutCancel(ctx), key)
@@ -104,7 +105,7 @@ func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st
 		return err
 	}
 	h := sha256.New()
-	limited := io.LimitReader(br, s.cfg.MaxUploadBytes+1)
+	limited := io.LimitReader(br, st.Limit+1)
 	st.hasBytes = true
 	n, err := s.store.Put(ctx, st.Key, io.TeeReader(limited, h))
 	if err != nil {
@@ -113,8 +114,8 @@ func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st
 		}
 		return bodyError(err)
 	}
-	if n > s.cfg.MaxUploadBytes {
-		return picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", s.cfg.MaxUploadBytes)
+	if n > st.Limit {
+		return picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", st.Limit)
 	}
 	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, hex.EncodeToString(h.Sum(nil))
 	return nil

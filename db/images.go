@@ -15,18 +15,25 @@ var (
 	ErrImageExists = errors.New("db: image with this hash exists")
 )
 
-// InsertImage inserts img. When a live, not failed image of the same user
-// has the same hash (a concurrent identical upload), it returns
-// ErrImageExists and inserts nothing; a transaction it runs in stays usable.
-func (d *DB) InsertImage(ctx context.Context, img *Image) error {
-	res, err := d.idb.NewInsert().Model(img).On("CONFLICT DO NOTHING").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: insert image: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrImageExists
-	}
-	return nil
+// InsertImage inserts img and counts it against the user's quota q in one
+// transaction. When a live, not failed image of the same user has the same
+// hash (a concurrent identical upload) it returns ErrImageExists, and
+// ErrQuotaExceeded when the image does not fit the quota; either way
+// nothing changes.
+func (d *DB) InsertImage(ctx context.Context, img *Image, q Quota) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		if err := tx.reserve(ctx, img.UserID, img.SourceSize, q); err != nil {
+			return err
+		}
+		res, err := tx.idb.NewInsert().Model(img).On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: insert image: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrImageExists
+		}
+		return nil
+	})
 }
 
 // ImageByID returns the user's image with id unless it was deleted, or
@@ -76,20 +83,30 @@ func (d *DB) ListImages(ctx context.Context, userID, cursor string, limit int) (
 	return imgs, nil
 }
 
-// DeleteImage soft-deletes the user's image at now, or returns
-// ErrImageNotFound. The blobs stay until the scheduler's purge.
+// DeleteImage soft-deletes the user's image at now and gives its quota
+// back (a failed image gave it back already), or returns ErrImageNotFound.
+// The blobs stay until the scheduler's purge.
 func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) error {
-	res, err := d.idb.NewUpdate().Model((*Image)(nil)).
-		Set("deleted_at = ?", now).Set("updated_at = ?", now).
-		Where("id = ?", id).Where("user_id = ?", userID).Where("deleted_at IS NULL").
-		Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: delete image: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrImageNotFound
-	}
-	return nil
+	return d.RunInTx(ctx, func(tx *DB) error {
+		img, err := tx.ImageByID(ctx, userID, id)
+		if err != nil {
+			return err
+		}
+		res, err := tx.idb.NewUpdate().Model((*Image)(nil)).
+			Set("deleted_at = ?", now).Set("updated_at = ?", now).
+			Where("id = ?", id).Where("deleted_at IS NULL").Where("status = ?", img.Status).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: delete image: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("db: delete image %s: changed meanwhile", id)
+		}
+		if img.Status == StatusFailed {
+			return nil
+		}
+		return tx.release(ctx, userID, img.SourceSize)
+	})
 }
 
 // ClaimImage moves a queued (or interrupted processing) live image to
@@ -112,26 +129,41 @@ func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, erro
 }
 
 // FinishImage stores the processing result of img (status ready, format,
-// output key and size, dimensions) if it is still processing. It returns
-// ErrImageNotFound when the row moved on meanwhile.
+// output key and size, dimensions) if it is still processing and not
+// deleted, and counts a transform for the user in the period of
+// img.UpdatedAt. It returns ErrImageNotFound when the row moved on
+// meanwhile.
 func (d *DB) FinishImage(ctx context.Context, img *Image) error {
-	img.Status = StatusReady
-	return d.updateProcessing(ctx, img,
-		"status", "format", "output_key", "output_size", "width", "height",
-		"source_key", "updated_at")
+	return d.RunInTx(ctx, func(tx *DB) error {
+		img.Status = StatusReady
+		err := tx.updateProcessing(ctx, img,
+			"status", "format", "output_key", "output_size", "width", "height",
+			"source_key", "updated_at")
+		if err != nil {
+			return err
+		}
+		return tx.countTransform(ctx, img.UserID, Period(img.UpdatedAt))
+	})
 }
 
-// FailImage ends a processing or queued image failed with a code and
-// message. It returns ErrImageNotFound when the row is already final.
+// FailImage ends a queued or processing, not deleted image failed with a
+// code and message and gives its quota back. It returns ErrImageNotFound
+// when the row is already final or deleted.
 func (d *DB) FailImage(ctx context.Context, img *Image) error {
-	img.Status = StatusFailed
-	return d.updateProcessing(ctx, img,
-		"status", "error_code", "error_message", "source_key", "updated_at")
+	return d.RunInTx(ctx, func(tx *DB) error {
+		img.Status = StatusFailed
+		err := tx.updateProcessing(ctx, img,
+			"status", "error_code", "error_message", "source_key", "updated_at")
+		if err != nil {
+			return err
+		}
+		return tx.release(ctx, img.UserID, img.SourceSize)
+	})
 }
 
 func (d *DB) updateProcessing(ctx context.Context, img *Image, cols ...string) error {
 	res, err := d.idb.NewUpdate().Model(img).Column(cols...).WherePK().
-		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("deleted_at IS NULL").
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("db: update image %s: %w", img.ID, err)
@@ -156,13 +188,21 @@ func (d *DB) StuckImages(ctx context.Context, before int64, limit int) ([]Image,
 	return imgs, nil
 }
 
-// RemoveImage deletes the row of image id for good: only for an upload
-// whose processing could not be queued, so that nothing of it remains.
-func (d *DB) RemoveImage(ctx context.Context, id string) error {
-	if _, err := d.idb.NewDelete().Model((*Image)(nil)).Where("id = ?", id).Exec(ctx); err != nil {
-		return fmt.Errorf("db: remove image: %w", err)
-	}
-	return nil
+// RemoveImage deletes the queued row of img for good and gives its quota
+// back: only for an upload whose processing could not be queued, so that
+// nothing of it remains.
+func (d *DB) RemoveImage(ctx context.Context, img *Image) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		res, err := tx.idb.NewDelete().Model((*Image)(nil)).
+			Where("id = ?", img.ID).Where("status = ?", StatusQueued).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: remove image: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrImageNotFound
+		}
+		return tx.release(ctx, img.UserID, img.SourceSize)
+	})
 }
 
 // SetAVIF stores the AVIF variant fields and source key of a ready image.

@@ -30,7 +30,7 @@ func TestImageLifecycle(t *testing.T) {
 		ctx := context.Background()
 		u, other := newUser(t, d), newUser(t, d)
 		img := newImage(u, "h1")
-		if err := d.InsertImage(ctx, img); err != nil {
+		if err := d.InsertImage(ctx, img, db.Quota{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := d.ImageByID(ctx, other.ID, img.ID); !errors.Is(err, db.ErrImageNotFound) {
@@ -77,7 +77,7 @@ func TestInsertImageDedup(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
-			wg.Go(func() { errs[i] = d.InsertImage(ctx, newImage(u, "same")) })
+			wg.Go(func() { errs[i] = d.InsertImage(ctx, newImage(u, "same"), db.Quota{}) })
 		}
 		wg.Wait()
 		var ok, exists int
@@ -94,7 +94,7 @@ func TestInsertImageDedup(t *testing.T) {
 		if ok != 1 || exists != n-1 {
 			t.Fatalf("concurrent inserts: %d ok, %d exists; want 1, %d", ok, exists, n-1)
 		}
-		if err := d.InsertImage(ctx, newImage(other, "same")); err != nil {
+		if err := d.InsertImage(ctx, newImage(other, "same"), db.Quota{}); err != nil {
 			t.Fatalf("same hash for another user: %v", err)
 		}
 		// A failed image frees its hash for a retry.
@@ -106,7 +106,7 @@ func TestInsertImageDedup(t *testing.T) {
 		if err := d.FailImage(ctx, first); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.InsertImage(ctx, newImage(u, "same")); err != nil {
+		if err := d.InsertImage(ctx, newImage(u, "same"), db.Quota{}); err != nil {
 			t.Fatalf("insert after failure: %v", err)
 		}
 	})
@@ -119,12 +119,12 @@ func TestListImagesCursor(t *testing.T) {
 		var want []string
 		for i := range 7 {
 			img := newImage(u, fmt.Sprint("h", i))
-			if err := d.InsertImage(ctx, img); err != nil {
+			if err := d.InsertImage(ctx, img, db.Quota{}); err != nil {
 				t.Fatal(err)
 			}
 			want = append([]string{img.ID}, want...)
 		}
-		if err := d.InsertImage(ctx, newImage(other, "x")); err != nil {
+		if err := d.InsertImage(ctx, newImage(other, "x"), db.Quota{}); err != nil {
 			t.Fatal(err)
 		}
 		if err := d.DeleteImage(ctx, u.ID, want[3], 1); err != nil {
@@ -159,7 +159,7 @@ func TestStuckImages(t *testing.T) {
 		old, fresh, done := newImage(u, "a"), newImage(u, "b"), newImage(u, "c")
 		old.UpdatedAt, fresh.UpdatedAt, done.UpdatedAt = 100, 900, 100
 		for _, img := range []*db.Image{old, fresh, done} {
-			if err := d.InsertImage(ctx, img); err != nil {
+			if err := d.InsertImage(ctx, img, db.Quota{}); err != nil {
 				t.Fatal(err)
 			}
 		}

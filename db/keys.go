@@ -115,21 +115,23 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// IssueAPIKey creates a key named name for userID at now and returns it
-// with its secret, which is shown once and never stored.
-func (d *DB) IssueAPIKey(ctx context.Context, userID, name string, now int64) (*APIKey, string, error) {
+// IssueAPIKey creates a key named name for userID at now, usable from the
+// comma-separated CIDRs allowedIPs ("" for anywhere), and returns it with
+// its secret, which is shown once and never stored.
+func (d *DB) IssueAPIKey(ctx context.Context, userID, name, allowedIPs string, now int64) (*APIKey, string, error) {
 	secret, hash, visible := NewSecret()
 	k := &APIKey{ID: NewID(PrefixAPIKey), UserID: userID, Name: name,
-		Prefix: visible, Hash: hash, CreatedAt: now}
+		Prefix: visible, Hash: hash, AllowedIPs: allowedIPs, CreatedAt: now}
 	if err := d.CreateAPIKey(ctx, k); err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil
 }
 
-// CreateUserWithKey creates an active user on plan with a first API key,
-// in one transaction, and returns them with the key's secret.
-func (d *DB) CreateUserWithKey(ctx context.Context, name, plan string, now int64) (*User, *APIKey, string, error) {
+// CreateUserWithKey creates an active user on plan with a first API key
+// (usable from allowedIPs, "" for anywhere), in one transaction, and
+// returns them with the key's secret.
+func (d *DB) CreateUserWithKey(ctx context.Context, name, plan, allowedIPs string, now int64) (*User, *APIKey, string, error) {
 	u := &User{ID: NewID(PrefixUser), Name: name, Plan: plan, Status: UserActive, CreatedAt: now}
 	var (
 		k      *APIKey
@@ -140,11 +142,21 @@ func (d *DB) CreateUserWithKey(ctx context.Context, name, plan string, now int64
 			return err
 		}
 		var err error
-		k, secret, err = tx.IssueAPIKey(ctx, u.ID, name, now)
+		k, secret, err = tx.IssueAPIKey(ctx, u.ID, name, allowedIPs, now)
 		return err
 	})
 	if err != nil {
 		return nil, nil, "", err
 	}
 	return u, k, secret, nil
+}
+
+// TouchAPIKey records that the key was used at now.
+func (d *DB) TouchAPIKey(ctx context.Context, id string, now int64) error {
+	_, err := d.idb.NewUpdate().Model((*APIKey)(nil)).
+		Set("last_used_at = ?", now).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: touch api key: %w", err)
+	}
+	return nil
 }

@@ -26,7 +26,7 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		u, _, _, err := d.CreateUserWithKey(ctx, "u", "free", now.Unix())
+		u, _, _, err := d.CreateUserWithKey(ctx, "u", "free", "", now.Unix())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +34,7 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 			ts := now.Add(-age).Unix()
 			img := &db.Image{ID: db.NewID(db.PrefixImage), UserID: u.ID, Status: status, Hash: hash,
 				SourceSHA256: hash, Quality: 82, CreatedAt: ts, UpdatedAt: ts}
-			if err := d.InsertImage(ctx, img); err != nil {
+			if err := d.InsertImage(ctx, img, db.Quota{}); err != nil {
 				t.Fatal(err)
 			}
 			return img

@@ -48,7 +48,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.queue.Close(); w.rdb.Close() })
-	u, _, _, err := d.CreateUserWithKey(context.Background(), "u", "free", 1)
+	u, _, _, err := d.CreateUserWithKey(context.Background(), "u", "free", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func (f *fixture) stage(t *testing.T, file string) *db.Image {
 			t.Fatal(err)
 		}
 	}
-	if err := f.d.InsertImage(ctx, img); err != nil {
+	if err := f.d.InsertImage(ctx, img, db.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	return img

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -30,7 +31,7 @@ type config struct {
 	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
 	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
 	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
-	MaxUploadBytes    int64         `env:"PICPIPE_MAX_UPLOAD_BYTES" envDefault:"10485760"`
+	Plans             string        `env:"PICPIPE_PLANS"` // JSON; default: api.DefaultPlans
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT" envDefault:"10s"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT" envDefault:"60s"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT" envDefault:"30s"`
@@ -42,6 +43,8 @@ type config struct {
 	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"` // 0: the imaging default
 	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE" envDefault:"@every 1m"`
 	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
+
+	plans map[string]api.Plan // parsed from Plans
 }
 
 func loadConfig() (config, error) {
@@ -55,6 +58,11 @@ func loadConfig() (config, error) {
 	if c.StorageDir == "" {
 		c.StorageDir = filepath.Join(c.DataDir, "blobs")
 	}
+	if c.Plans != "" {
+		if err := json.Unmarshal([]byte(c.Plans), &c.plans); err != nil {
+			return c, fmt.Errorf("config: PICPIPE_PLANS: %w", err)
+		}
+	}
 	for _, v := range []interface{ Validate() error }{c.apiConfig(), c.workerConfig(), c.imagingConfig(), c.schedulerConfig()} {
 		if err := v.Validate(); err != nil {
 			return c, err
@@ -65,7 +73,7 @@ func loadConfig() (config, error) {
 
 func (c config) apiConfig() api.Config {
 	return api.Config{
-		Addr: c.Addr, PublicURL: c.PublicURL, MaxUploadBytes: c.MaxUploadBytes,
+		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans,
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown,
 	}

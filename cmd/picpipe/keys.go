@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -46,9 +47,17 @@ func keysCreate(ctx context.Context, d *db.DB, args []string) error {
 	name := fs.String("name", "default", "name of the user (new user) and of the key")
 	plan := fs.String("plan", "free", "plan of a new user")
 	userID := fs.String("user", "", "add the key to this existing user (usr_…) instead of creating one")
+	allowIPs := fs.String("allow-ips", "", "comma-separated CIDRs the key may be used from (default: anywhere)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	allow := ""
+	if *allowIPs != "" {
+		var err error
+		if allow, err = db.ParseAllowList(strings.Split(*allowIPs, ",")); err != nil {
+			return fmt.Errorf("keys create: --allow-ips: %w", err)
+		}
 	}
 	now := time.Now().Unix()
 	var (
@@ -60,9 +69,9 @@ func keysCreate(ctx context.Context, d *db.DB, args []string) error {
 		if _, err := d.UserByID(ctx, *userID); err != nil {
 			return fmt.Errorf("keys create: %w", err)
 		}
-		key, secret, err = d.IssueAPIKey(ctx, *userID, *name, now)
+		key, secret, err = d.IssueAPIKey(ctx, *userID, *name, allow, now)
 	} else {
-		_, key, secret, err = d.CreateUserWithKey(ctx, *name, *plan, now)
+		_, key, secret, err = d.CreateUserWithKey(ctx, *name, *plan, allow, now)
 	}
 	if err != nil {
 		return fmt.Errorf("keys create: %w", err)

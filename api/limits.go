@@ -1,0 +1,74 @@
+package api
+
+import (
+	"math"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+
+	"picpipe"
+)
+
+// quotaRetryAfter is the Retry-After of quota_exceeded: quota comes back
+// when images are deleted, not at a set time, so clients check back late.
+const quotaRetryAfter = time.Hour
+
+// limitUploads applies the plan's upload rate to the API key, shared by
+// every API process through Redis (GCRA, one Lua script, the Redis clock),
+// and sets the RateLimit-* and X-RateLimit-* headers. Over the rate it
+// answers 429 rate_limited with Retry-After.
+func (s *Server) limitUploads(c *gin.Context) {
+	rate := s.planOf(userOf(c)).UploadsPerMinute
+	if rate == 0 {
+		c.Next()
+		return
+	}
+	res, err := s.limiter.Allow(c.Request.Context(), "picpipe:rate:upload:"+keyOf(c).ID, redis_rate.PerMinute(rate))
+	if err != nil {
+		fail(c, picpipe.Errorf(picpipe.ECodeTranscodeUnavailable, "the rate limiter is unavailable; retry later"))
+		return
+	}
+	reset := ceilSeconds(res.ResetAfter)
+	for _, prefix := range []string{"", "X-"} {
+		c.Header(prefix+"RateLimit-Limit", strconv.Itoa(rate))
+		c.Header(prefix+"RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		c.Header(prefix+"RateLimit-Reset", strconv.Itoa(reset))
+	}
+	if res.Allowed == 0 {
+		c.Header("Retry-After", strconv.Itoa(max(1, ceilSeconds(res.RetryAfter))))
+		failCode(c, picpipe.ECodeRateLimited, "more than %d upload requests a minute; retry later", rate)
+		return
+	}
+	c.Next()
+}
+
+// checkQuota refuses an upload before its body is read when the account
+// is already at its quota. The exact, atomic check happens when the image
+// is recorded; this one only spares reading a body that cannot fit.
+func (s *Server) checkQuota(c *gin.Context) {
+	u := userOf(c)
+	p := s.planOf(u)
+	if (p.MaxImages > 0 && u.ImageCount >= p.MaxImages) || (p.MaxStorageBytes > 0 && u.StorageBytes >= p.MaxStorageBytes) {
+		failQuota(c, p)
+		return
+	}
+	c.Next()
+}
+
+// failQuota answers 429 quota_exceeded naming the plan's limits.
+func failQuota(c *gin.Context, p Plan) {
+	c.Header("Retry-After", strconv.Itoa(int(quotaRetryAfter.Seconds())))
+	failCode(c, picpipe.ECodeQuotaExceeded,
+		"quota exceeded: the plan allows %d images and %d bytes of originals; delete images to free quota",
+		p.MaxImages, p.MaxStorageBytes)
+}
+
+func ceilSeconds(d time.Duration) int {
+	if d < 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Seconds()))
+}
+
