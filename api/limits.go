@@ -71,4 +71,3 @@ func ceilSeconds(d time.Duration) int {
 	}
 	return int(math.Ceil(d.Seconds()))
 }
-

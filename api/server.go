@@ -101,15 +101,15 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg    Config
-	db     *db.DB
-	store  storage.Store
-	queue  *asynq.Client
-	rdb    redis.UniversalClient
+	cfg     Config
+	db      *db.DB
+	store   storage.Store
+	queue   *asynq.Client
+	rdb     redis.UniversalClient
 	waiter  *jobs.Waiter
 	limiter *redis_rate.Limiter
 	now     func() time.Time
-	router *gin.Engine
+	router  *gin.Engine
 }
 
 // New builds the API and subscribes to completion announcements. Close
