@@ -28,6 +28,8 @@ import (
 type env struct {
 	t       *testing.T
 	srv     *httptest.Server
+	deps    api.Deps
+	cfg     api.Config
 	db      *db.DB
 	blobDir string
 	key     string
@@ -89,7 +91,24 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	_ = k
-	return &env{t: t, srv: srv, db: d, blobDir: blobDir, key: secret, userID: u.ID}
+	return &env{t: t, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt}, cfg: o.api,
+		db: d, blobDir: blobDir, key: secret, userID: u.ID}
+}
+
+// another starts a second API process on the same database, Redis and
+// blobs, and returns an env that talks to it.
+func (e *env) another() *env {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := api.New(ctx, e.cfg, e.deps)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	e.t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
+	other := *e
+	other.srv = srv
+	return &other
 }
 
 // plans returns plans where free (every test user's plan) is p.
