@@ -7,6 +7,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"picpipe"
 )
@@ -43,6 +44,7 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	v1.DELETE("/keys/:id", s.revokeKey)
 
 	s.mountDashboard(r, redisOpt)
+	r.GET("/metrics", s.requireAdmin, gin.WrapH(promhttp.Handler()))
 	return r, nil
 }
 

@@ -219,3 +219,41 @@ func (d *DB) SetAVIF(ctx context.Context, img *Image) error {
 	}
 	return nil
 }
+
+// DeletedImagesBefore returns up to limit images soft-deleted before the
+// Unix second before, oldest first: what the purge removes.
+func (d *DB) DeletedImagesBefore(ctx context.Context, before int64, limit int) ([]Image, error) {
+	var imgs []Image
+	err := d.idb.NewSelect().Model(&imgs).
+		Where("deleted_at IS NOT NULL").Where("deleted_at < ?", before).
+		Order("deleted_at ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: deleted images: %w", err)
+	}
+	return imgs, nil
+}
+
+// PurgeImage removes the row of a soft-deleted image for good, or returns
+// ErrImageNotFound when there is no such deleted image.
+func (d *DB) PurgeImage(ctx context.Context, id string) error {
+	res, err := d.idb.NewDelete().Model((*Image)(nil)).
+		Where("id = ?", id).Where("deleted_at IS NOT NULL").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: purge image: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrImageNotFound
+	}
+	return nil
+}
+
+// SourceKeyInUse reports whether a live (not deleted) image still needs
+// the staged source under key.
+func (d *DB) SourceKeyInUse(ctx context.Context, key string) (bool, error) {
+	n, err := d.idb.NewSelect().Model((*Image)(nil)).
+		Where("source_key = ?", key).Where("deleted_at IS NULL").Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: source key in use: %w", err)
+	}
+	return n > 0, nil
+}

@@ -111,9 +111,19 @@ func RedisOpt(url string) (asynq.RedisClientOpt, error) {
 // Redis).
 const TypeReconcile = "maintenance:reconcile"
 
-// NewReconcileTask returns the reconcile task. Its fixed task id makes a
-// second scheduler's enqueue, or one while a run is still going, a no-op.
-func NewReconcileTask() *asynq.Task {
-	return asynq.NewTask(TypeReconcile, nil, asynq.Queue(QueueLow), asynq.MaxRetry(0),
-		asynq.Timeout(5*time.Minute), asynq.TaskID(TypeReconcile))
+// TypeResetTransforms is the monthly task that starts the new month's
+// transform counts.
+const TypeResetTransforms = "maintenance:reset-transforms"
+
+// TypePurge is the periodic task that deletes expired and orphaned blobs
+// and the rows of long-deleted images.
+const TypePurge = "maintenance:purge"
+
+// NewMaintenanceTask returns the periodic task typ (TypeReconcile,
+// TypeResetTransforms or TypePurge) on the low queue. Its fixed task id
+// makes a second scheduler's enqueue, or one while a run is still queued
+// or running, a no-op; the handlers are idempotent besides.
+func NewMaintenanceTask(typ string) *asynq.Task {
+	return asynq.NewTask(typ, nil, asynq.Queue(QueueLow), asynq.MaxRetry(3),
+		asynq.Timeout(10*time.Minute), asynq.TaskID(typ))
 }

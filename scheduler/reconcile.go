@@ -14,14 +14,6 @@ import (
 // reconcileBatch bounds the rows one reconcile run looks at.
 const reconcileBatch = 500
 
-// ReconcileHandler returns the handler of jobs.TypeReconcile.
-func (s *Scheduler) ReconcileHandler() asynq.Handler {
-	return asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
-		_, err := s.Reconcile(ctx)
-		return err
-	})
-}
-
 // Reconcile enqueues image:process again for every image queued or
 // processing for longer than StuckAfter, and returns how many it
 // enqueued. An image whose task is still in the queue is left alone

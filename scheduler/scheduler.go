@@ -1,10 +1,12 @@
 // Package scheduler runs picpipe's periodic maintenance: an asynq
-// Scheduler enqueues the maintenance tasks on their schedules, and the
-// handlers here (registered on the workers) do the work.
+// Scheduler enqueues the maintenance tasks on their schedules (visible in
+// asynqmon), and the handlers here, registered on the workers, do the
+// work: reconcile stuck images, purge expired and orphaned blobs, and
+// start each month's transform counts.
 //
-//	s := scheduler.New(cfg, scheduler.Deps{DB: d, Store: st, Redis: opt})
-//	w.Handle(jobs.TypeReconcile, s.ReconcileHandler())
-//	err := s.Run(ctx) // exactly one scheduler process per deployment
+//	s, err := scheduler.New(cfg, scheduler.Deps{DB: d, Store: st, Redis: opt})
+//	s.Register(w) // the handlers, on a worker
+//	err = s.Run(ctx) // exactly one scheduler process per deployment
 package scheduler
 
 import (
@@ -22,14 +24,22 @@ import (
 )
 
 // Config configures the schedules. The zero value of each field means the
-// default written beside it.
+// default written beside it. Specs are cron specs ("0 0 1 * *") or
+// "@every <duration>", in UTC.
 type Config struct {
-	// ReconcileSpec is the cron spec of the reconcile task; "" means
-	// "@every 1m".
+	// ReconcileSpec schedules reconcile; "" means "@every 1m".
 	ReconcileSpec string
 	// StuckAfter is how long an image may stay queued or processing before
 	// reconcile enqueues it again; 0 means 5 minutes.
 	StuckAfter time.Duration
+	// PurgeSpec schedules purge; "" means "@every 10m".
+	PurgeSpec string
+	// PurgeGrace is how long purge leaves deleted images' blobs and
+	// unreferenced staged uploads alone; 0 means 1 hour.
+	PurgeGrace time.Duration
+	// ResetSpec schedules the monthly transform reset; "" means
+	// "0 0 1 * *" (midnight UTC on the first of the month).
+	ResetSpec string
 }
 
 func (c Config) withDefaults() Config {
@@ -39,13 +49,22 @@ func (c Config) withDefaults() Config {
 	if c.StuckAfter == 0 {
 		c.StuckAfter = 5 * time.Minute
 	}
+	if c.PurgeSpec == "" {
+		c.PurgeSpec = "@every 10m"
+	}
+	if c.PurgeGrace == 0 {
+		c.PurgeGrace = time.Hour
+	}
+	if c.ResetSpec == "" {
+		c.ResetSpec = "0 0 1 * *"
+	}
 	return c
 }
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.StuckAfter < 0 {
-		return errors.New("scheduler: StuckAfter must not be negative")
+	if c.StuckAfter < 0 || c.PurgeGrace < 0 {
+		return errors.New("scheduler: StuckAfter and PurgeGrace must not be negative")
 	}
 	return nil
 }
@@ -76,6 +95,44 @@ func New(cfg Config, deps Deps) (*Scheduler, error) {
 	return &Scheduler{cfg: cfg.withDefaults(), deps: deps}, nil
 }
 
+// job is one maintenance job: its task type, schedule and work, which
+// returns how many items it handled.
+type job struct {
+	typ  string
+	spec string
+	run  func(context.Context) (int, error)
+}
+
+func (s *Scheduler) jobs() []job {
+	return []job{
+		{jobs.TypeReconcile, s.cfg.ReconcileSpec, s.Reconcile},
+		{jobs.TypePurge, s.cfg.PurgeSpec, s.Purge},
+		{jobs.TypeResetTransforms, s.cfg.ResetSpec, s.ResetTransforms},
+	}
+}
+
+// Handler is where the maintenance handlers are registered: a worker.
+type Handler interface {
+	Handle(pattern string, h asynq.Handler)
+}
+
+// Register adds the maintenance handlers to w. Each run is logged and
+// counted in the picpipe_maintenance_* metrics.
+func (s *Scheduler) Register(w Handler) {
+	for _, j := range s.jobs() {
+		w.Handle(j.typ, asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+			n, err := j.run(ctx)
+			observe(j.typ, n, err)
+			if err != nil {
+				slog.Error("maintenance failed", "job", j.typ, "items", n, "err", err)
+				return err
+			}
+			slog.Info("maintenance done", "job", j.typ, "items", n)
+			return nil
+		}))
+	}
+}
+
 // Run enqueues the maintenance tasks on their schedules until ctx is
 // cancelled.
 func (s *Scheduler) Run(ctx context.Context) error {
@@ -87,14 +144,24 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			}
 		},
 	})
-	if _, err := sch.Register(s.cfg.ReconcileSpec, jobs.NewReconcileTask()); err != nil {
-		return fmt.Errorf("scheduler: register reconcile: %w", err)
+	for _, j := range s.jobs() {
+		if _, err := sch.Register(j.spec, jobs.NewMaintenanceTask(j.typ)); err != nil {
+			return fmt.Errorf("scheduler: register %s %q: %w", j.typ, j.spec, err)
+		}
 	}
 	if err := sch.Start(); err != nil {
 		return fmt.Errorf("scheduler: start: %w", err)
 	}
-	slog.Info("scheduler started", "reconcile", s.cfg.ReconcileSpec)
+	slog.Info("scheduler started", "reconcile", s.cfg.ReconcileSpec, "purge", s.cfg.PurgeSpec, "reset", s.cfg.ResetSpec)
 	<-ctx.Done()
 	sch.Shutdown()
 	return nil
+}
+
+// ResetTransforms starts the current month's transform counts (UTC) and
+// returns how many accounts it reset. Run twice in a month, or by two
+// workers at once, it resets once.
+func (s *Scheduler) ResetTransforms(ctx context.Context) (int, error) {
+	n, err := s.deps.DB.ResetTransforms(ctx, db.Period(s.deps.Now().Unix()))
+	return int(n), err
 }

@@ -88,9 +88,11 @@ func optionsOf(img *db.Image) imaging.Options {
 		Width: img.ResizeWidth, Height: img.ResizeHeight}
 }
 
-// outputKey is where a rendition of img is stored.
+// outputKey is where a rendition of img is stored: under the image id, not
+// its hash, so that purging a deleted image never touches the blobs of a
+// later upload of the same content.
 func outputKey(img *db.Image, format string) string {
-	return "images/" + img.UserID + "/" + img.Hash + "." + format
+	return "images/" + img.UserID + "/" + img.ID + "." + format
 }
 
 // failOrRetry ends img failed when err is permanent (a *picpipe.Error) or

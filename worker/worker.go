@@ -127,16 +127,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// logTasks logs each task's outcome and duration.
+// logTasks logs each task's outcome and duration, and counts them in
+// the picpipe_task* metrics.
 func logTasks(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		start := time.Now()
 		id, _ := asynq.GetTaskID(ctx)
 		err := next.ProcessTask(ctx, t)
-		attrs := []any{"type", t.Type(), "task_id", id, "dur_ms", time.Since(start).Milliseconds()}
+		dur := time.Since(start)
+		taskSeconds.WithLabelValues(t.Type()).Observe(dur.Seconds())
+		attrs := []any{"type", t.Type(), "task_id", id, "dur_ms", dur.Milliseconds()}
 		if err != nil {
+			tasks.WithLabelValues(t.Type(), "error").Inc()
 			slog.Warn("task failed", append(attrs, "err", err)...)
 		} else {
+			tasks.WithLabelValues(t.Type(), "ok").Inc()
 			slog.Info("task done", attrs...)
 		}
 		return err

@@ -43,6 +43,10 @@ type config struct {
 	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"` // 0: the imaging default
 	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE" envDefault:"@every 1m"`
 	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
+	PurgeSpec         string        `env:"PICPIPE_PURGE_SCHEDULE" envDefault:"@every 10m"`
+	PurgeGrace        time.Duration `env:"PICPIPE_PURGE_GRACE" envDefault:"1h"`
+	ResetSpec         string        `env:"PICPIPE_RESET_SCHEDULE" envDefault:"0 0 1 * *"`
+	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
 
 	plans map[string]api.Plan // parsed from Plans
 }
@@ -88,7 +92,8 @@ func (c config) imagingConfig() imaging.Config {
 }
 
 func (c config) schedulerConfig() scheduler.Config {
-	return scheduler.Config{ReconcileSpec: c.ReconcileSpec, StuckAfter: c.StuckAfter}
+	return scheduler.Config{ReconcileSpec: c.ReconcileSpec, StuckAfter: c.StuckAfter,
+		PurgeSpec: c.PurgeSpec, PurgeGrace: c.PurgeGrace, ResetSpec: c.ResetSpec}
 }
 
 // setupLogging installs the default slog logger.

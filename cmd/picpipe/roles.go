@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"picpipe/api"
@@ -50,6 +53,9 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	if cfg.MetricsAddr != "" {
+		g.Go(func() error { return serveMetrics(gctx, cfg.MetricsAddr) })
+	}
 	if all || role == "api" {
 		srv, err := api.New(ctx, cfg.apiConfig(), api.Deps{DB: d, Store: st, Redis: redisOpt})
 		if err != nil {
@@ -89,7 +95,7 @@ func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisClien
 	if err != nil {
 		return nil, err
 	}
-	w.Handle(jobs.TypeReconcile, sched.ReconcileHandler())
+	sched.Register(w)
 	return w, nil
 }
 
@@ -118,4 +124,18 @@ func runDashboard(ctx context.Context, cfg config) error {
 		return err
 	}
 	return api.RunDashboard(ctx, cfg.apiConfig(), redisOpt)
+}
+
+// serveMetrics serves Prometheus metrics on addr until ctx ends.
+func serveMetrics(ctx context.Context, addr string) error {
+	hs := &http.Server{Addr: addr, Handler: promhttp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		hs.Close()
+	}()
+	slog.Info("metrics listening", "addr", addr)
+	if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	return nil
 }

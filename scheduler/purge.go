@@ -1,0 +1,85 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"picpipe/db"
+)
+
+// purgeBatch bounds the deleted images one purge run removes.
+const purgeBatch = 500
+
+// Purge removes what no live row needs any more, older than PurgeGrace:
+// the blobs and rows of deleted images, and staged uploads no row points
+// to (a crash after staging, an upload refused mid-way). It returns how
+// many blobs and rows it removed. A blob a live row points to is never
+// touched, and running it twice removes nothing more.
+func (s *Scheduler) Purge(ctx context.Context) (int, error) {
+	before := s.deps.Now().Add(-s.cfg.PurgeGrace)
+	n, err := s.purgeDeletedImages(ctx, before.Unix())
+	if err != nil {
+		return n, err
+	}
+	m, err := s.purgeStaging(ctx, before)
+	return n + m, err
+}
+
+// purgeDeletedImages removes the blobs and then the rows of images
+// deleted before the Unix second before. Blob keys are per image, so no
+// other row shares them.
+func (s *Scheduler) purgeDeletedImages(ctx context.Context, before int64) (int, error) {
+	imgs, err := s.deps.DB.DeletedImagesBefore(ctx, before, purgeBatch)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, img := range imgs {
+		for _, key := range []string{img.OutputKey, img.AVIFKey, img.SourceKey} {
+			if key == "" {
+				continue
+			}
+			if err := s.deps.Store.Delete(ctx, key); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+		if err := s.deps.DB.PurgeImage(ctx, img.ID); err != nil && !errors.Is(err, db.ErrImageNotFound) {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
+}
+
+// purgeStaging removes staged uploads older than before that no live row
+// points to.
+func (s *Scheduler) purgeStaging(ctx context.Context, before time.Time) (int, error) {
+	var stale []string
+	err := s.deps.Store.List(ctx, "staging", func(key string, mod time.Time) error {
+		if mod.Before(before) {
+			stale = append(stale, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, key := range stale {
+		used, err := s.deps.DB.SourceKeyInUse(ctx, key)
+		if err != nil {
+			return removed, err
+		}
+		if used {
+			continue
+		}
+		if err := s.deps.Store.Delete(ctx, key); err != nil {
+			return removed, fmt.Errorf("scheduler: purge %s: %w", key, err)
+		}
+		removed++
+	}
+	return removed, nil
+}

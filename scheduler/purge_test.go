@@ -1,0 +1,144 @@
+package scheduler_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"picpipe/db"
+	"picpipe/internal/testenv"
+	"picpipe/scheduler"
+	"picpipe/storage"
+)
+
+func TestPurge(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		root := t.TempDir()
+		st, err := storage.NewLocal(root)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		s, err := scheduler.New(scheduler.Config{PurgeGrace: time.Hour},
+			scheduler.Deps{DB: d, Store: st, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _, _, err := d.CreateUserWithKey(ctx, "u", "free", "", now.Unix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		put := func(key string, age time.Duration) string {
+			if _, err := st.Put(ctx, key, strings.NewReader("x")); err != nil {
+				t.Fatal(err)
+			}
+			mod := now.Add(-age)
+			if err := os.Chtimes(filepath.Join(root, key), mod, mod); err != nil {
+				t.Fatal(err)
+			}
+			return key
+		}
+		image := func(hash string, deletedAgo time.Duration, blobs ...string) *db.Image {
+			img := &db.Image{ID: db.NewID(db.PrefixImage), UserID: u.ID, Status: db.StatusQueued, Hash: hash,
+				SourceSHA256: hash, Quality: 82, CreatedAt: now.Unix(), UpdatedAt: now.Unix()}
+			if len(blobs) > 0 {
+				img.SourceKey = blobs[0]
+			}
+			if err := d.InsertImage(ctx, img, db.Quota{}); err != nil {
+				t.Fatal(err)
+			}
+			if len(blobs) > 1 {
+				img.OutputKey, img.AVIFKey = blobs[1], blobs[2]
+				if err := d.Exec(ctx, "UPDATE images SET output_key = ?, avif_key = ? WHERE id = ?", img.OutputKey, img.AVIFKey, img.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if deletedAgo > 0 {
+				if err := d.DeleteImage(ctx, u.ID, img.ID, now.Add(-deletedAgo).Unix()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return img
+		}
+		live := image("live", 0, "", put("images/u/live.webp", 3*time.Hour), put("images/u/live.avif", 3*time.Hour))
+		queued := image("queued", 0, put("staging/u/queued", 3*time.Hour))
+		gone := image("gone", 2*time.Hour, put("staging/u/gone", 3*time.Hour),
+			put("images/u/gone.webp", 3*time.Hour), put("images/u/gone.avif", 3*time.Hour))
+		recent := image("recent", 10*time.Minute, "", put("images/u/recent.webp", 3*time.Hour), "")
+		orphan := put("staging/u/orphan", 2*time.Hour)
+		fresh := put("staging/u/fresh", 5*time.Minute)
+
+		n, err := s.Purge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 { // gone's three blobs and row, the orphan
+			t.Fatalf("first purge removed %d; want 5", n)
+		}
+		if n, err := s.Purge(ctx); err != nil || n != 0 {
+			t.Fatalf("second purge removed %d (%v); want 0", n, err)
+		}
+		exists := func(key string) bool {
+			b, err := st.Open(ctx, key)
+			if err == nil {
+				b.Close()
+			}
+			return err == nil
+		}
+		for _, key := range []string{live.OutputKey, live.AVIFKey, queued.SourceKey, recent.OutputKey, fresh} {
+			if !exists(key) {
+				t.Errorf("purge removed %s, which is still needed", key)
+			}
+		}
+		for _, key := range []string{gone.SourceKey, gone.OutputKey, gone.AVIFKey, orphan} {
+			if exists(key) {
+				t.Errorf("purge kept %s", key)
+			}
+		}
+		if _, err := d.ImageForWork(ctx, gone.ID); !errors.Is(err, db.ErrImageNotFound) {
+			t.Errorf("the long-deleted row is still there: %v", err)
+		}
+		if _, err := d.ImageForWork(ctx, recent.ID); err != nil {
+			t.Errorf("the recently deleted row was purged: %v", err)
+		}
+	})
+}
+
+func TestResetTransformsTwice(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 12, 1, 0, 0, 5, 0, time.UTC)
+		s, _ := scheduler.New(scheduler.Config{}, scheduler.Deps{DB: d, Now: func() time.Time { return now }})
+		for _, name := range []string{"a", "b"} {
+			u, _, _, err := d.CreateUserWithKey(ctx, name, "free", "", now.Unix())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Exec(ctx, "UPDATE users SET transform_count = 7, transform_period = '2026-11' WHERE id = ?", u.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Two workers run the month's reset at once, then once more later.
+		results := make(chan int, 2)
+		for range 2 {
+			go func() {
+				n, err := s.ResetTransforms(ctx)
+				if err != nil {
+					t.Error(err)
+				}
+				results <- n
+			}()
+		}
+		if total := <-results + <-results; total != 2 {
+			t.Fatalf("two concurrent resets reset %d accounts in all; want 2 (each once)", total)
+		}
+		if n, err := s.ResetTransforms(ctx); err != nil || n != 0 {
+			t.Fatalf("third reset = %d, %v; want 0", n, err)
+		}
+	})
+}
