@@ -357,6 +357,12 @@ func TestHealthAndAdmin(t *testing.T) {
 	if queues.status != 200 || !strings.Contains(string(queues.body), "queues") {
 		t.Fatalf("asynqmon API = %d %.200s", queues.status, queues.body)
 	}
+	if r := e.do("GET", "/metrics", nil, map[string]string{"Authorization": ""}); r.status != 401 {
+		t.Fatalf("metrics without token = %d; want 401", r.status)
+	}
+	if r := e.do("GET", "/metrics", nil, map[string]string{"Authorization": "Bearer s3cret"}); r.status != 200 || !strings.Contains(string(r.body), "go_goroutines") {
+		t.Fatalf("metrics = %d %.200s", r.status, r.body)
+	}
 	closed := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
 	if r := closed.do("GET", "/admin/queues/", nil, map[string]string{"Authorization": "Bearer "}); r.status != 401 {
 		t.Fatalf("admin with no token configured = %d; want 401", r.status)

@@ -50,7 +50,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with its zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
 	if c.Addr == "" {
 		c.Addr = ":8080"
 	}
@@ -119,7 +120,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:   cfg.withDefaults(),
+		cfg:   cfg.WithDefaults(),
 		db:    deps.DB,
 		store: deps.Store,
 		queue: asynq.NewClient(deps.Redis),
@@ -193,7 +194,7 @@ func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisClientOpt
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	s := &Server{cfg: cfg.withDefaults()}
+	s := &Server{cfg: cfg.WithDefaults()}
 	r, err := s.newEngine()
 	if err != nil {
 		return err

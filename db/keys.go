@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/uptrace/bun"
 )
 
 // Sentinel errors of the account store.
@@ -157,6 +158,32 @@ func (d *DB) TouchAPIKey(ctx context.Context, id string, now int64) error {
 		Set("last_used_at = ?", now).Where("id = ?", id).Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("db: touch api key: %w", err)
+	}
+	return nil
+}
+
+// ListUsers returns every user, oldest first.
+func (d *DB) ListUsers(ctx context.Context) ([]User, error) {
+	var users []User
+	if err := d.idb.NewSelect().Model(&users).Order("id ASC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: list users: %w", err)
+	}
+	return users, nil
+}
+
+// UpdateUser sets column (status or plan) of user id to value, or returns
+// ErrUserNotFound.
+func (d *DB) UpdateUser(ctx context.Context, id, column, value string) error {
+	if column != "status" && column != "plan" {
+		return fmt.Errorf("db: update user: column %q may not be set", column)
+	}
+	res, err := d.idb.NewUpdate().Model((*User)(nil)).
+		Set("? = ?", bun.Ident(column), value).Where("id = ?", id).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: update user: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrUserNotFound
 	}
 	return nil
 }

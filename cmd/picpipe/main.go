@@ -4,6 +4,7 @@
 //	picpipe api|worker|scheduler  # one role, for scaling out
 //	picpipe migrate               # apply database migrations
 //	picpipe keys create|list|revoke
+//	picpipe users list|suspend|activate|plan
 //	picpipe dashboard             # asynqmon alone, behind the admin token
 //	picpipe healthcheck [URL|--deps]
 //
@@ -30,6 +31,8 @@ commands:
   scheduler   run the periodic maintenance scheduler alone (run exactly one)
   migrate     apply pending database migrations
   keys        manage users and API keys: keys create|list|revoke
+  users       list users, suspend or activate one, change its plan:
+              users list|suspend ID|activate ID|plan ID PLAN
   dashboard   serve only the queue dashboard (asynqmon) at /admin/queues
   healthcheck exit 0 when this host's API answers /readyz (or a URL given;
               --deps: when the database and Redis answer)
@@ -74,6 +77,8 @@ func run(args []string) error {
 		return d.Close()
 	case "keys":
 		return runKeys(ctx, cfg, rest)
+	case "users":
+		return runUsers(ctx, cfg, rest)
 	case "dashboard":
 		return runDashboard(ctx, cfg)
 	case "healthcheck":

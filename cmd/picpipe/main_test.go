@@ -60,8 +60,9 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("keys create: %v", err)
 	}
 	var k struct {
-		Key   string
-		KeyID string `json:"key_id"`
+		Key    string
+		KeyID  string `json:"key_id"`
+		UserID string `json:"user_id"`
 	}
 	if err := json.Unmarshal(out, &k); err != nil || k.Key == "" {
 		t.Fatalf("keys create printed %q", out)
@@ -79,6 +80,24 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("GET %s = %v %v", img.URL, link, err)
 	}
 	link.Body.Close()
+
+	for _, step := range []struct {
+		args []string
+		want int
+	}{{[]string{"users", "suspend", k.UserID}, 403}, {[]string{"users", "activate", k.UserID}, 200}} {
+		cmd := exec.Command(bin, step.args...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v %s", step.args, err, out)
+		}
+		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/usage", nil)
+		req.Header.Set("Authorization", "Bearer "+k.Key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != step.want {
+			t.Fatalf("after %v: GET /v1/usage = %v, %v; want %d", step.args, res.StatusCode, err, step.want)
+		}
+		res.Body.Close()
+	}
 
 	list := exec.Command(bin, "keys", "list")
 	list.Env = env
