@@ -103,3 +103,15 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 	}
 	return nil
 }
+
+// selectForUpdate starts a select of model that locks the rows it reads
+// until the transaction ends: FOR UPDATE on PostgreSQL; SQLite needs no
+// clause, as its transactions take the write lock when they begin
+// (_txlock=immediate).
+func (d *DB) selectForUpdate(model any) *bun.SelectQuery {
+	q := d.idb.NewSelect().Model(model)
+	if d.Postgres() {
+		q = q.For("UPDATE")
+	}
+	return q
+}

@@ -11,6 +11,8 @@ const (
 	PrefixUser   = "usr_"
 	PrefixAPIKey = "ak_"
 	PrefixImage  = "img_"
+	PrefixFile   = "file_"
+	PrefixGrant  = "upl_"
 )
 
 // crockford is Crockford's base32 alphabet, in ascending byte order so that

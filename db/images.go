@@ -22,7 +22,7 @@ var (
 // nothing changes.
 func (d *DB) InsertImage(ctx context.Context, img *Image, q Quota) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
-		if err := tx.reserve(ctx, img.UserID, img.SourceSize, q); err != nil {
+		if err := tx.reserve(ctx, img.UserID, 1, img.SourceSize, q); err != nil {
 			return err
 		}
 		res, err := tx.idb.NewInsert().Model(img).On("CONFLICT DO NOTHING").Exec(ctx)
@@ -88,9 +88,13 @@ func (d *DB) ListImages(ctx context.Context, userID, cursor string, limit int) (
 // The blobs stay until the scheduler's purge.
 func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
-		img, err := tx.ImageByID(ctx, userID, id)
-		if err != nil {
-			return err
+		img := new(Image)
+		err := tx.selectForUpdate(img).
+			Where("id = ?", id).Where("user_id = ?", userID).Where("deleted_at IS NULL").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrImageNotFound
+		} else if err != nil {
+			return fmt.Errorf("db: delete image: %w", err)
 		}
 		res, err := tx.idb.NewUpdate().Model((*Image)(nil)).
 			Set("deleted_at = ?", now).Set("updated_at = ?", now).
@@ -105,7 +109,7 @@ func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) erro
 		if img.Status == StatusFailed {
 			return nil
 		}
-		return tx.release(ctx, userID, img.SourceSize)
+		return tx.release(ctx, userID, 1, img.SourceSize)
 	})
 }
 
@@ -157,7 +161,7 @@ func (d *DB) FailImage(ctx context.Context, img *Image) error {
 		if err != nil {
 			return err
 		}
-		return tx.release(ctx, img.UserID, img.SourceSize)
+		return tx.release(ctx, img.UserID, 1, img.SourceSize)
 	})
 }
 
@@ -201,7 +205,7 @@ func (d *DB) RemoveImage(ctx context.Context, img *Image) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrImageNotFound
 		}
-		return tx.release(ctx, img.UserID, img.SourceSize)
+		return tx.release(ctx, img.UserID, 1, img.SourceSize)
 	})
 }
 

@@ -70,6 +70,7 @@ type Image struct {
 	SourceKey    string `bun:"source_key,notnull"`
 	SourceName   string `bun:"source_name,notnull"`
 	SourceSize   int64  `bun:"source_size,notnull"`
+	SourceURL    string `bun:"source_url,notnull"`
 	Quality      int    `bun:"quality,notnull"`
 	Lossless     bool   `bun:"lossless,notnull"`
 	ResizeWidth  int    `bun:"resize_width,notnull"`
@@ -91,4 +92,49 @@ type Image struct {
 // Done reports whether the image reached a final status.
 func (img *Image) Done() bool {
 	return img.Status == StatusReady || img.Status == StatusFailed
+}
+
+// File is a general file stored as it was sent: a document, a text, an
+// image kept unprocessed. A file fetched from a URL is queued until its
+// ingest task ends it ready or failed; an uploaded one is ready at once.
+type File struct {
+	bun.BaseModel `bun:"table:files"`
+
+	ID           string `bun:"id,pk"`
+	UserID       string `bun:"user_id,notnull"`
+	Status       string `bun:"status,notnull"`
+	ErrorCode    string `bun:"error_code,notnull"`
+	ErrorMessage string `bun:"error_message,notnull"`
+	Name         string `bun:"name,notnull"`
+	MIME         string `bun:"mime,notnull"`
+	Ext          string `bun:"ext,notnull"`
+	Size         int64  `bun:"size,notnull"`
+	SHA256       string `bun:"sha256,notnull"`
+	StorageKey   string `bun:"storage_key,notnull"`
+	SourceURL    string `bun:"source_url,notnull"`
+	ExpiresAt    *int64 `bun:"expires_at"`
+	CreatedAt    int64  `bun:"created_at,notnull"`
+	UpdatedAt    int64  `bun:"updated_at,notnull"`
+	DeletedAt    *int64 `bun:"deleted_at"`
+}
+
+// UploadGrant is a presigned upload: one PUT of at most MaxSize bytes of
+// ContentType, by the key that asked for it, before ExpiresAt, into
+// StagingKey; then one use by POST /v1/images.
+type UploadGrant struct {
+	bun.BaseModel `bun:"table:upload_grants"`
+
+	ID          string `bun:"id,pk"`
+	UserID      string `bun:"user_id,notnull"`
+	KeyID       string `bun:"key_id,notnull"`
+	ContentType string `bun:"content_type,notnull"`
+	MaxSize     int64  `bun:"max_size,notnull"`
+	StagingKey  string `bun:"staging_key,notnull"`
+	Size        int64  `bun:"size,notnull"`
+	SHA256      string `bun:"sha256,notnull"`
+	Filename    string `bun:"filename,notnull"`
+	CreatedAt   int64  `bun:"created_at,notnull"`
+	ExpiresAt   int64  `bun:"expires_at,notnull"`
+	UploadedAt  *int64 `bun:"uploaded_at"`
+	UsedAt      *int64 `bun:"used_at"`
 }

@@ -21,15 +21,15 @@ type Quota struct {
 // "2006-01".
 func Period(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01") }
 
-// reserve counts one image of size bytes against the user's quota, or
-// returns ErrQuotaExceeded and counts nothing. Call it in the transaction
-// that creates the image, so both happen or neither.
-func (d *DB) reserve(ctx context.Context, userID string, size int64, q Quota) error {
+// reserve counts images (0 or 1) and size bytes against the user's quota,
+// or returns ErrQuotaExceeded and counts nothing. Call it in the
+// transaction that creates what it counts, so both happen or neither.
+func (d *DB) reserve(ctx context.Context, userID string, images, size int64, q Quota) error {
 	res, err := d.idb.NewUpdate().Model((*User)(nil)).
-		Set("image_count = image_count + 1").
+		Set("image_count = image_count + ?", images).
 		Set("storage_bytes = storage_bytes + ?", size).
 		Where("id = ?", userID).
-		Where("(? = 0 OR image_count + 1 <= ?)", q.MaxImages, q.MaxImages).
+		Where("(? = 0 OR ? = 0 OR image_count + ? <= ?)", images, q.MaxImages, images, q.MaxImages).
 		Where("(? = 0 OR storage_bytes + ? <= ?)", q.MaxStorageBytes, size, q.MaxStorageBytes).
 		Exec(ctx)
 	if err != nil {
@@ -41,11 +41,11 @@ func (d *DB) reserve(ctx context.Context, userID string, size int64, q Quota) er
 	return nil
 }
 
-// release gives back one image of size bytes. Call it in the transaction
-// of the transition that ends the image's claim (failure, deletion).
-func (d *DB) release(ctx context.Context, userID string, size int64) error {
+// release gives back images and size bytes. Call it in the transaction of
+// the transition that ends the claim (failure, deletion, expiry).
+func (d *DB) release(ctx context.Context, userID string, images, size int64) error {
 	_, err := d.idb.NewUpdate().Model((*User)(nil)).
-		Set("image_count = image_count - 1").
+		Set("image_count = image_count - ?", images).
 		Set("storage_bytes = storage_bytes - ?", size).
 		Where("id = ?", userID).Exec(ctx)
 	if err != nil {
