@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"code.dny.dev/ssrf"
+	"golang.org/x/net/idna"
 
 	"picpipe"
 )
@@ -66,7 +68,25 @@ func (g *guard) checkURL(u *url.URL) error {
 	if !slices.Contains(g.ports, port) {
 		return refuse("port %d is not allowed", port)
 	}
-	return checkHost(u.Hostname())
+	host, err := asciiHost(u.Hostname())
+	if err != nil {
+		return err
+	}
+	return checkHost(host)
+}
+
+// asciiHost returns host as net/http will dial it: a non-ASCII name goes
+// through IDNA, which maps "１２７．１" to "127.1", so the numeric checks
+// must see the mapped form.
+func asciiHost(host string) (string, error) {
+	if !strings.ContainsFunc(host, func(r rune) bool { return r >= utf8.RuneSelf }) {
+		return host, nil
+	}
+	a, err := idna.Lookup.ToASCII(host)
+	if err != nil {
+		return "", refuse("host %q is not a valid name", host)
+	}
+	return a, nil
 }
 
 // urlPort returns the explicit port of u, or the default of its scheme.

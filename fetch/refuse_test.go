@@ -65,6 +65,9 @@ func TestFetchRefusesAddresses(t *testing.T) {
 		{"http://0177.0.0.1/", `host "0177.0.0.1" is not a valid address`},
 		{"http://0x7f.0.0.1/", `host "0x7f.0.0.1" is not a valid address`},
 		{"http://169.254.169.254./", `host "169.254.169.254." is not a valid address`},
+		{"http://１２７.１/", `host "127.1" is not a valid address`},
+		{"http://１６９。２５４。１６９。２５４/", "address 169.254.169.254 is not allowed"},
+		{"http://%E2%91%A0%E2%91%A1%E2%91%A6.1/", `host "127.1" is not a valid address`},
 	}
 	f := newFetcher(t, refusingConfig(80, 443))
 	for _, tt := range tests {
