@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -102,4 +103,59 @@ func acceptQ(accept, mime string) float64 {
 		best, bestSpec = q, spec
 	}
 	return best
+}
+
+// fileCSP keeps a served file from running anything, should a browser
+// render it after all.
+const fileCSP = "default-src 'none'; sandbox"
+
+// deliverFile is GET /f/:user/:id.ext, a stored file's public link: images
+// inline, everything else as an attachment, never sniffed, sandboxed.
+// Temporary files are cached only until they expire.
+func (s *Server) deliverFile(c *gin.Context) {
+	id, _, _ := strings.Cut(c.Param("file"), ".")
+	now := s.now().Unix()
+	f, err := s.db.FileByID(c.Request.Context(), c.Param("user"), id, now)
+	if errors.Is(err, db.ErrFileNotFound) || (err == nil && f.Status != db.StatusReady) {
+		failCode(c, picpipe.ECodeNotFound, "no such file")
+		return
+	} else if err != nil {
+		fail(c, err)
+		return
+	}
+	blob, err := s.store.Open(c.Request.Context(), f.StorageKey)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	defer blob.Close()
+	h := c.Writer.Header()
+	ct := f.MIME
+	if strings.HasPrefix(ct, "text/") || ct == "application/json" {
+		ct += "; charset=utf-8"
+	}
+	disposition := "attachment"
+	if isImageMIME(f.MIME) {
+		disposition = "inline"
+	}
+	h.Set("Content-Type", ct)
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": displayName(f)}))
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", fileCSP)
+	h.Set("ETag", `"`+f.SHA256+`"`)
+	if f.ExpiresAt != nil {
+		h.Set("Cache-Control", "private, max-age="+strconv.FormatInt(*f.ExpiresAt-now, 10))
+	} else {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	}
+	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
+}
+
+// displayName is the name a file is saved under: the name it came with,
+// or its id with its type's extension.
+func displayName(f *db.File) string {
+	if f.Name != "" {
+		return f.Name
+	}
+	return f.ID + f.Ext
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"mime"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
 
 	"picpipe"
 	"picpipe/db"
@@ -89,19 +91,29 @@ func (s *Server) baseURL(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
-// createImage is POST /v1/images: stage, record, enqueue, then wait for
-// the result as the client prefers.
+// createImage is POST /v1/images: take the image in (multipart, base64
+// or data URL, a presigned upload, or a URL to fetch), record it, enqueue
+// its work, then wait for the result as the client prefers.
 func (s *Server) createImage(c *gin.Context) {
 	user := userOf(c)
 	plan := s.planOf(user)
 	id := db.NewID(db.PrefixImage)
-	st, err := s.stageMultipart(c, "staging/"+user.ID+"/"+id, plan.MaxUploadBytes)
+	in, err := s.imageIntake(c, "staging/"+user.ID+"/"+id, plan.MaxUploadBytes)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
-	img, created, err := s.recordUpload(c.Request.Context(), user, id, st, wait > 0)
+	ctx := c.Request.Context()
+	var (
+		img     *db.Image
+		created = true
+	)
+	if in.url != "" {
+		img, err = s.recordImageURL(ctx, user, id, in, wait > 0)
+	} else {
+		img, created, err = s.recordUpload(ctx, user, id, in, wait > 0)
+	}
 	if errors.Is(err, db.ErrQuotaExceeded) {
 		failQuota(c, plan)
 		return
@@ -112,44 +124,111 @@ func (s *Server) createImage(c *gin.Context) {
 	if applied != "" {
 		c.Header("Preference-Applied", applied)
 	}
-	s.respondUpload(c, s.await(c.Request.Context(), img, wait), created)
+	s.respondUpload(c, s.await(ctx, img, wait), created)
 }
 
-// recordUpload inserts the image row, counting it against the user's
-// quota, and enqueues its processing; or returns the existing image when
-// the user uploaded the same bytes with the same options before (created
-// false). On error nothing is kept.
-func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, st *staged, urgent bool) (*db.Image, bool, error) {
-	now := s.now().Unix()
+// intake is an image on its way in: staged bytes (with the presigned
+// grant they came through, if any), or a URL to fetch, with its options.
+type intake struct {
+	st    *staged
+	grant *db.UploadGrant
+	url   string
+	opts  imageOptions
+}
+
+// imageIntake reads the request: multipart, or JSON with one of data,
+// url and staging_key. Staged bytes go under key.
+func (s *Server) imageIntake(c *gin.Context, key string, limit int64) (*intake, error) {
+	if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); ct != "application/json" {
+		st, err := s.stageMultipart(c, key, limit)
+		if err != nil {
+			return nil, err
+		}
+		return &intake{st: st, opts: st.Options}, nil
+	}
+	src, err := s.readJSONSource(c, key, limit, sniffImage)
+	if err != nil {
+		return nil, err
+	}
+	in := &intake{}
+	if in.opts, err = optionsFrom(src.fields); err == nil {
+		err = s.jsonIntake(c, in, src, key)
+	}
+	if err != nil && src.hasData {
+		s.store.Delete(context.WithoutCancel(c.Request.Context()), key)
+	}
+	return in, err
+}
+
+// jsonIntake fills in from a JSON body's source field.
+func (s *Server) jsonIntake(c *gin.Context, in *intake, src *jsonSource, key string) error {
+	which, err := oneSource(src, "url", "staging_key")
+	if err != nil {
+		return err
+	}
+	switch which {
+	case "data":
+		in.st = &staged{Key: key, Name: sanitizeName(src.fields["filename"]), Size: src.size,
+			SHA256: src.sha256, Options: in.opts}
+	case "url":
+		in.url = src.fields["url"]
+		return checkURL(in.url)
+	case "staging_key":
+		in.st, in.grant, err = s.stagedFromGrant(c, src.fields["staging_key"], in.opts)
+	}
+	return err
+}
+
+// recordUpload inserts the image row of staged bytes, counting it against
+// the user's quota (and using up its presigned grant), and enqueues its
+// processing; or returns the existing image when the user uploaded the
+// same bytes with the same options before (created false). On error
+// nothing is kept.
+func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in *intake, urgent bool) (*db.Image, bool, error) {
+	st, now := in.st, s.now().Unix()
 	img := &db.Image{
 		ID: id, UserID: user.ID, Status: db.StatusQueued,
-		Hash: st.Options.hash(st.SHA256), SourceSHA256: st.SHA256, SourceKey: st.Key,
-		SourceName: st.Name, SourceSize: st.Size, Quality: st.Options.Quality,
-		Lossless: st.Options.Lossless, ResizeWidth: st.Options.Width, ResizeHeight: st.Options.Height,
+		Hash: in.opts.hash(st.SHA256), SourceSHA256: st.SHA256, SourceKey: st.Key,
+		SourceName: st.Name, SourceSize: st.Size, Quality: in.opts.Quality,
+		Lossless: in.opts.Lossless, ResizeWidth: in.opts.Width, ResizeHeight: in.opts.Height,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	err := s.db.InsertImage(ctx, img, s.planOf(user).quota())
-	if errors.Is(err, db.ErrImageExists) {
+	err := s.db.RunInTx(ctx, func(tx *db.DB) error {
+		if in.grant != nil {
+			if err := tx.UseGrant(ctx, in.grant.ID, now); err != nil {
+				return err
+			}
+		}
+		return tx.InsertImage(ctx, img, s.planOf(user).quota())
+	})
+	if errors.Is(err, db.ErrGrantSpent) {
+		return nil, false, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")
+	}
+	if err != nil {
+		if errors.Is(err, db.ErrImageExists) && in.grant != nil {
+			s.db.UseGrant(ctx, in.grant.ID, now)
+		}
 		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+	}
+	if errors.Is(err, db.ErrImageExists) {
 		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)
 		return existing, false, err
 	} else if err != nil {
-		s.store.Delete(context.WithoutCancel(ctx), st.Key)
 		return nil, false, err
 	}
-	if err := s.enqueue(ctx, img.ID, urgent); err != nil {
+	task, err := jobs.NewImageProcessTask(img.ID, urgent)
+	if err == nil {
+		err = s.enqueue(ctx, task)
+	}
+	if err != nil {
 		s.discard(context.WithoutCancel(ctx), img)
 		return nil, false, err
 	}
 	return img, true, nil
 }
 
-// enqueue puts the image's processing on the queue.
-func (s *Server) enqueue(ctx context.Context, id string, urgent bool) error {
-	task, err := jobs.NewImageProcessTask(id, urgent)
-	if err != nil {
-		return err
-	}
+// enqueue puts a task on the queue.
+func (s *Server) enqueue(ctx context.Context, task *asynq.Task) error {
 	if _, err := s.queue.EnqueueContext(ctx, task); err != nil {
 		return picpipe.Errorf(picpipe.ECodeTranscodeUnavailable, "the processing queue is unavailable; retry later")
 	}
@@ -160,37 +239,44 @@ func (s *Server) enqueue(ctx context.Context, id string, urgent bool) error {
 // queued, row and blob, so the refused request leaves nothing behind.
 func (s *Server) discard(ctx context.Context, img *db.Image) {
 	s.db.RemoveImage(ctx, img)
-	s.store.Delete(ctx, img.SourceKey)
+	if img.SourceKey != "" {
+		s.store.Delete(ctx, img.SourceKey)
+	}
 }
 
-// await waits up to d for img to finish and returns its latest state. A
-// completion announcement wakes it early; it also re-reads the row every
-// second, in case an announcement was missed.
+// await waits up to d for img to finish and returns its latest state.
 func (s *Server) await(ctx context.Context, img *db.Image, d time.Duration) *db.Image {
-	if d <= 0 || img.Done() {
-		return img
+	s.awaitDone(ctx, img.ID, d, func() bool {
+		if fresh, err := s.db.ImageByID(ctx, img.UserID, img.ID); err == nil {
+			img = fresh
+		}
+		return img.Done()
+	})
+	return img
+}
+
+// awaitDone calls done until it reports true or d has passed. A
+// completion announcement for id wakes it early; it also calls done every
+// second, in case an announcement was missed.
+func (s *Server) awaitDone(ctx context.Context, id string, d time.Duration, done func() bool) {
+	if d <= 0 {
+		return
 	}
-	done, cancel := s.waiter.Wait(img.ID)
+	woken, cancel := s.waiter.Wait(id)
 	defer cancel()
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
-		if fresh, err := s.db.ImageByID(ctx, img.UserID, img.ID); err == nil {
-			img = fresh
-		}
-		if img.Done() {
-			return img
-		}
+	for !done() {
 		select {
-		case <-done:
-			done = nil // re-read once more, then wait for the timer
+		case <-woken:
+			woken = nil // check once more, then wait for the timer
 		case <-tick.C:
 		case <-timeout.C:
-			return img
+			return
 		case <-ctx.Done():
-			return img
+			return
 		}
 	}
 }
@@ -227,14 +313,9 @@ func (s *Server) getImage(c *gin.Context) {
 
 // listImages is GET /v1/images?limit=&cursor=, newest first.
 func (s *Server) listImages(c *gin.Context) {
-	limit := 50
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 100 {
-			failCode(c, picpipe.ECodeInvalidRequest, "limit must be an integer from 1 to 100")
-			return
-		}
-		limit = n
+	limit, ok := pageLimit(c)
+	if !ok {
+		return
 	}
 	imgs, err := s.db.ListImages(c.Request.Context(), userOf(c).ID, c.Query("cursor"), limit+1)
 	if err != nil {
@@ -264,10 +345,28 @@ func (s *Server) deleteImage(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// pageLimit reads the limit query parameter (1–100, default 50), answering
+// invalid_request itself when it is bad.
+func pageLimit(c *gin.Context) (int, bool) {
+	v := c.Query("limit")
+	if v == "" {
+		return 50, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		failCode(c, picpipe.ECodeInvalidRequest, "limit must be an integer from 1 to 100")
+		return 0, false
+	}
+	return n, true
+}
+
 // storeError maps the store's not-found sentinels to not_found.
 func storeError(err error) error {
-	if errors.Is(err, db.ErrImageNotFound) {
+	switch {
+	case errors.Is(err, db.ErrImageNotFound):
 		return picpipe.Errorf(picpipe.ECodeNotFound, "no such image")
+	case errors.Is(err, db.ErrFileNotFound):
+		return picpipe.Errorf(picpipe.ECodeNotFound, "no such file")
 	}
 	return err
 }

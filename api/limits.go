@@ -45,16 +45,20 @@ func (s *Server) limitUploads(c *gin.Context) {
 }
 
 // checkQuota refuses an upload before its body is read when the account
-// is already at its quota. The exact, atomic check happens when the image
-// is recorded; this one only spares reading a body that cannot fit.
-func (s *Server) checkQuota(c *gin.Context) {
-	u := userOf(c)
-	p := s.planOf(u)
-	if (p.MaxImages > 0 && u.ImageCount >= p.MaxImages) || (p.MaxStorageBytes > 0 && u.StorageBytes >= p.MaxStorageBytes) {
-		failQuota(c, p)
-		return
+// is already at its storage quota (or, for images, its image quota). The
+// exact, atomic check happens when the upload is recorded; this one only
+// spares reading a body that cannot fit.
+func (s *Server) checkQuota(images bool) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		u := userOf(c)
+		p := s.planOf(u)
+		if (images && p.MaxImages > 0 && u.ImageCount >= p.MaxImages) ||
+			(p.MaxStorageBytes > 0 && u.StorageBytes >= p.MaxStorageBytes) {
+			failQuota(c, p)
+			return
+		}
+		c.Next()
 	}
-	c.Next()
 }
 
 // failQuota answers 429 quota_exceeded naming the plan's limits.

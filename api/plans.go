@@ -16,6 +16,9 @@ type Plan struct {
 	MaxStorageBytes int64 `json:"max_storage_bytes"`
 	// MaxUploadBytes bounds one file sent in the request body.
 	MaxUploadBytes int64 `json:"max_upload_bytes"`
+	// MaxPresignedBytes bounds one presigned upload; 0 means presigned
+	// uploads are off for the plan.
+	MaxPresignedBytes int64 `json:"max_presigned_bytes"`
 	// UploadsPerMinute is the rate of upload requests per API key.
 	UploadsPerMinute int `json:"uploads_per_minute"`
 }
@@ -27,13 +30,15 @@ const DefaultPlan = "free"
 // PicBase and Picklyone seeds have it, and a roomier "pro".
 func DefaultPlans() map[string]Plan {
 	return map[string]Plan{
-		"free": {MaxImages: 50, MaxStorageBytes: 200 << 20, MaxUploadBytes: 10 << 20, UploadsPerMinute: 10},
-		"pro":  {MaxImages: 10_000, MaxStorageBytes: 20 << 30, MaxUploadBytes: 10 << 20, UploadsPerMinute: 120},
+		"free": {MaxImages: 50, MaxStorageBytes: 200 << 20, MaxUploadBytes: 10 << 20,
+			MaxPresignedBytes: 50 << 20, UploadsPerMinute: 10},
+		"pro": {MaxImages: 10_000, MaxStorageBytes: 20 << 30, MaxUploadBytes: 10 << 20,
+			MaxPresignedBytes: 50 << 20, UploadsPerMinute: 120},
 	}
 }
 
 func (p Plan) validate(name string) error {
-	if p.MaxImages < 0 || p.MaxStorageBytes < 0 || p.MaxUploadBytes < 0 || p.UploadsPerMinute < 0 {
+	if p.MaxImages < 0 || p.MaxStorageBytes < 0 || p.MaxUploadBytes < 0 || p.MaxPresignedBytes < 0 || p.UploadsPerMinute < 0 {
 		return fmt.Errorf("api: plan %q: limits must not be negative", name)
 	}
 	if p.MaxUploadBytes == 0 {

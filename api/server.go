@@ -36,6 +36,9 @@ type Config struct {
 	// Plans are the account plans by name; nil means DefaultPlans. It must
 	// hold DefaultPlan, the plan of users whose plan is unknown.
 	Plans map[string]Plan
+	// MaxRequestBytes bounds the body of a multi-file upload; 0 means
+	// 50 MiB.
+	MaxRequestBytes int64
 	// DefaultWait is how long an upload waits for its result without a
 	// Prefer header; 0 means 10 s.
 	DefaultWait time.Duration
@@ -57,6 +60,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Plans == nil {
 		c.Plans = DefaultPlans()
+	}
+	if c.MaxRequestBytes == 0 {
+		c.MaxRequestBytes = 50 << 20
 	}
 	if c.DefaultWait == 0 {
 		c.DefaultWait = 10 * time.Second

@@ -90,35 +90,50 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 	return err
 }
 
-// stageFile sniffs, hashes and stores one file stream under st.Key,
+// stageFile sniffs, hashes and stores one image stream under st.Key,
 // refusing it whole when it is not an accepted image or exceeds the limit.
 func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st *staged) error {
+	st.hasBytes = true
+	n, sum, err := s.stream(ctx, r, st.Key, st.Limit, func(header []byte) (err error) {
+		st.Format, err = sniff.Image(header, filename)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, sum
+	return nil
+}
+
+// stream writes r to the store under key, hashing it on the way. check
+// sees the first bytes (up to sniff.HeaderSize) before anything is
+// written and may refuse them; more than limit bytes is file_too_large.
+// On error nothing is left under key. It returns the size and hex SHA-256.
+func (s *Server) stream(ctx context.Context, r io.Reader, key string, limit int64, check func(header []byte) error) (int64, string, error) {
 	br := bufio.NewReaderSize(r, sniff.HeaderSize)
 	header, err := br.Peek(sniff.HeaderSize)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return bodyError(err)
+		return 0, "", bodyError(err)
 	}
 	if len(header) == 0 {
-		return picpipe.Errorf(picpipe.ECodeInvalidRequest, "the file is empty")
+		return 0, "", picpipe.Errorf(picpipe.ECodeInvalidRequest, "the file is empty")
 	}
-	if st.Format, err = sniff.Image(header, filename); err != nil {
-		return err
+	if err := check(header); err != nil {
+		return 0, "", err
 	}
 	h := sha256.New()
-	limited := io.LimitReader(br, st.Limit+1)
-	st.hasBytes = true
-	n, err := s.store.Put(ctx, st.Key, io.TeeReader(limited, h))
+	n, err := s.store.Put(ctx, key, io.TeeReader(io.LimitReader(br, limit+1), h))
 	if err != nil {
 		if errors.Is(err, storage.ErrInvalidKey) {
-			return err
+			return 0, "", err
 		}
-		return bodyError(err)
+		return 0, "", bodyError(err)
 	}
-	if n > st.Limit {
-		return picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", st.Limit)
+	if n > limit {
+		s.store.Delete(context.WithoutCancel(ctx), key)
+		return 0, "", picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", limit)
 	}
-	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, hex.EncodeToString(h.Sum(nil))
-	return nil
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // bodyError classifies an error reading the request body.

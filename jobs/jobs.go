@@ -127,3 +127,48 @@ func NewMaintenanceTask(typ string) *asynq.Task {
 	return asynq.NewTask(typ, nil, asynq.Queue(QueueLow), asynq.MaxRetry(3),
 		asynq.Timeout(10*time.Minute), asynq.TaskID(typ))
 }
+
+// TypeIngestURL is the task that fetches a remote URL a client asked for
+// and hands the bytes to the same checks and pipeline as an upload.
+const TypeIngestURL = "ingest:url"
+
+// Ingest kinds: what the fetched bytes become.
+const (
+	IngestImage = "image"
+	IngestFile  = "file"
+)
+
+// IngestPayload names the image or file row (which holds the URL) and
+// carries the account's limits as they were when the client asked.
+type IngestPayload struct {
+	Kind            string `json:"kind"`
+	ID              string `json:"id"`
+	MaxBytes        int64  `json:"max_bytes"`
+	MaxStorageBytes int64  `json:"max_storage_bytes"`
+	Urgent          bool   `json:"urgent"`
+}
+
+// NewIngestURLTask returns the ingest:url task for p. Network errors are
+// retried with asynq's backoff; its task id is ingest:url:<id>.
+func NewIngestURLTask(p IngestPayload) (*asynq.Task, error) {
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: marshal %s payload: %w", TypeIngestURL, err)
+	}
+	q := QueueDefault
+	if p.Urgent {
+		q = QueueCritical
+	}
+	return asynq.NewTask(TypeIngestURL, b, asynq.Queue(q), asynq.MaxRetry(4), asynq.Timeout(3*time.Minute),
+		asynq.TaskID(TypeIngestURL+":"+p.ID), asynq.Retention(Retention)), nil
+}
+
+// ParseIngestPayload decodes an ingest:url payload; a malformed one wraps
+// asynq.SkipRetry.
+func ParseIngestPayload(t *asynq.Task) (IngestPayload, error) {
+	var p IngestPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" || (p.Kind != IngestImage && p.Kind != IngestFile) {
+		return p, fmt.Errorf("jobs: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}

@@ -1,0 +1,388 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"picpipe"
+	"picpipe/db"
+	"picpipe/imaging/sniff"
+	"picpipe/jobs"
+)
+
+const (
+	// maxFilesPerRequest bounds the files parts of one POST /v1/files.
+	maxFilesPerRequest = 5
+	// minExpiry and maxExpiry bound expires_in.
+	minExpiry = time.Minute
+	maxExpiry = 30 * 24 * time.Hour
+)
+
+// fileJSON is the File resource.
+type fileJSON struct {
+	ID        string        `json:"id"`
+	Object    string        `json:"object"`
+	Status    string        `json:"status"`
+	URL       *string       `json:"url"`
+	Filename  string        `json:"filename"`
+	MIMEType  string        `json:"mime_type"`
+	Size      int64         `json:"size"`
+	IsImage   bool          `json:"is_image"`
+	SHA256    string        `json:"sha256"`
+	ExpiresAt *int64        `json:"expires_at"`
+	CreatedAt int64         `json:"created_at"`
+	Error     *errorMessage `json:"error,omitempty"`
+}
+
+func (s *Server) fileView(c *gin.Context, f *db.File) fileJSON {
+	v := fileJSON{ID: f.ID, Object: "file", Status: f.Status, Filename: f.Name, MIMEType: f.MIME,
+		Size: f.Size, SHA256: f.SHA256, ExpiresAt: f.ExpiresAt, CreatedAt: f.CreatedAt,
+		IsImage: f.Status == db.StatusReady && isImageMIME(f.MIME)}
+	switch f.Status {
+	case db.StatusReady:
+		u := s.baseURL(c) + "/f/" + f.UserID + "/" + f.ID + f.Ext
+		v.URL = &u
+	case db.StatusFailed:
+		v.Error = &errorMessage{Code: f.ErrorCode, Message: f.ErrorMessage}
+	}
+	return v
+}
+
+func isImageMIME(m string) bool {
+	for _, t := range []sniff.FileType{sniff.FileJPEG, sniff.FilePNG, sniff.FileGIF, sniff.FileWebP} {
+		if t.MIME == m {
+			return true
+		}
+	}
+	return false
+}
+
+// fileError is one refused file of a multi-file upload.
+type fileError struct {
+	Filename string `json:"filename"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+}
+
+// parseExpiry reads expires_in: whole seconds or a Go duration ("72h").
+func parseExpiry(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if n, nerr := strconv.Atoi(v); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < minExpiry || d > maxExpiry {
+		return 0, picpipe.Errorf(picpipe.ECodeInvalidRequest,
+			"expires_in must be seconds (or a duration like 72h) from %d to %d", int(minExpiry.Seconds()), int(maxExpiry.Seconds()))
+	}
+	return d, nil
+}
+
+// newFile returns the row of a file about to be staged.
+func (s *Server) newFile(user *db.User, name string) *db.File {
+	now := s.now().Unix()
+	f := &db.File{ID: db.NewID(db.PrefixFile), UserID: user.ID, Status: db.StatusReady,
+		Name: sanitizeName(name), CreatedAt: now, UpdatedAt: now}
+	f.StorageKey = "files/" + user.ID + "/" + f.ID
+	return f
+}
+
+// stageOneFile streams r as the file f, filling in its type, size and hash.
+func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limit int64) error {
+	var ft sniff.FileType
+	n, sum, err := s.stream(ctx, r, f.StorageKey, limit, func(header []byte) (err error) {
+		ft, err = sniff.File(header, f.Name)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	f.MIME, f.Ext, f.Size, f.SHA256 = ft.MIME, ft.Ext, n, sum
+	return nil
+}
+
+// commitFiles records staged files against the user's quota; a file that
+// does not fit becomes an error and its blob goes.
+func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.File, expiry time.Duration) ([]*db.File, []fileError, error) {
+	var done []*db.File
+	var errs []fileError
+	q := s.planOf(user).quota()
+	for i, f := range files {
+		if expiry > 0 {
+			at := f.CreatedAt + int64(expiry.Seconds())
+			f.ExpiresAt = &at
+		}
+		err := s.db.InsertFile(ctx, f, db.Quota{MaxStorageBytes: q.MaxStorageBytes})
+		switch {
+		case err == nil:
+			done = append(done, f)
+		case errors.Is(err, db.ErrQuotaExceeded):
+			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
+			errs = append(errs, fileError{f.Name, picpipe.ECodeQuotaExceeded, "the file does not fit the storage quota"})
+		default:
+			for _, rest := range files[i:] {
+				s.store.Delete(context.WithoutCancel(ctx), rest.StorageKey)
+			}
+			return done, errs, err
+		}
+	}
+	return done, errs, nil
+}
+
+// respondFiles answers a multi-file upload: 201 with uploaded and errors
+// when any file was kept, otherwise the first refusal as the error, with
+// every refusal listed in errors.
+func (s *Server) respondFiles(c *gin.Context, done []*db.File, errs []fileError) {
+	if errs == nil {
+		errs = []fileError{}
+	}
+	if len(done) == 0 {
+		code := errs[0].Code
+		c.AbortWithStatusJSON(statusOf[code], gin.H{"error": errorDetail{Code: code,
+			Message: "no file was accepted: " + errs[0].Message, RequestID: requestID(c)}, "errors": errs})
+		return
+	}
+	uploaded := make([]fileJSON, len(done))
+	for i, f := range done {
+		uploaded[i] = s.fileView(c, f)
+	}
+	c.JSON(http.StatusCreated, gin.H{"object": "list", "uploaded": uploaded, "errors": errs})
+}
+
+// createFiles is POST /v1/files: multipart "files" parts (up to 5), each
+// checked and kept or refused on its own, or JSON (data or url).
+func (s *Server) createFiles(c *gin.Context) {
+	if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); ct == "application/json" {
+		s.createFileFromJSON(c)
+		return
+	}
+	user := userOf(c)
+	files, errs, expiry, err := s.stageFiles(c, user)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	done, moreErrs, err := s.commitFiles(c.Request.Context(), user, files, expiry)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	s.respondFiles(c, done, append(errs, moreErrs...))
+}
+
+// stageFiles reads a multipart body of files parts and an optional
+// expires_in. A file refused on its own is an error entry; a request
+// refused whole (a sixth part, a body over the limit) leaves nothing.
+func (s *Server) stageFiles(c *gin.Context, user *db.User) (files []*db.File, errs []fileError, expiry time.Duration, err error) {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if ct != "multipart/form-data" {
+		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with files fields, or JSON")
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxRequestBytes+multipartOverhead)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+	}
+	ctx := c.Request.Context()
+	defer func() {
+		if err != nil {
+			for _, f := range files {
+				s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
+			}
+		}
+	}()
+	limit := s.planOf(user).MaxUploadBytes
+	parts := 0
+	for {
+		part, perr := mr.NextPart()
+		if errors.Is(perr, io.EOF) {
+			break
+		} else if perr != nil {
+			return files, nil, 0, bodyError(perr)
+		}
+		switch part.FormName() {
+		case "files", "file":
+			if parts++; parts > maxFilesPerRequest {
+				return files, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "at most %d files per request", maxFilesPerRequest)
+			}
+			f := s.newFile(user, part.FileName())
+			if serr := s.stageOneFile(ctx, part, f, limit); serr != nil {
+				if !perFile(serr) {
+					return files, nil, 0, serr
+				}
+				errs = append(errs, fileError{f.Name, picpipe.ErrorCode(serr), picpipe.ErrorMessage(serr)})
+				continue
+			}
+			files = append(files, f)
+		case "expires_in":
+			v, _ := io.ReadAll(io.LimitReader(part, 64))
+			if expiry, err = parseExpiry(string(v)); err != nil {
+				return files, nil, 0, err
+			}
+		}
+		part.Close()
+	}
+	if parts == 0 {
+		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "missing files field")
+	}
+	return files, errs, expiry, nil
+}
+
+// perFile reports whether err refuses one file only; other errors
+// (a body over the request limit, a broken stream, internal errors)
+// refuse the whole request.
+func perFile(err error) bool {
+	switch picpipe.ErrorCode(err) {
+	case picpipe.ECodeUnsupportedFormat, picpipe.ECodeFileTooLarge, picpipe.ECodeInvalidRequest:
+		return !isTooLarge(err)
+	}
+	return false
+}
+
+// getFile is GET /v1/files/:id.
+func (s *Server) getFile(c *gin.Context) {
+	f, err := s.db.FileByID(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix())
+	if err != nil {
+		fail(c, storeError(err))
+		return
+	}
+	c.JSON(http.StatusOK, s.fileView(c, f))
+}
+
+// listFiles is GET /v1/files?limit=&cursor=, newest first.
+func (s *Server) listFiles(c *gin.Context) {
+	limit, ok := pageLimit(c)
+	if !ok {
+		return
+	}
+	files, err := s.db.ListFiles(c.Request.Context(), userOf(c).ID, c.Query("cursor"), limit+1, s.now().Unix())
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	var next *string
+	if len(files) > limit {
+		files = files[:limit]
+		next = &files[limit-1].ID
+	}
+	data := make([]fileJSON, len(files))
+	for i := range files {
+		data[i] = s.fileView(c, &files[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"object": "list", "data": data, "next_cursor": next})
+}
+
+// deleteFile is DELETE /v1/files/:id: the link stops working at once.
+func (s *Server) deleteFile(c *gin.Context) {
+	if err := s.db.DeleteFile(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix()); err != nil {
+		fail(c, storeError(err))
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// createFileFromJSON is POST /v1/files with JSON: {"data": base64 or data
+// URL, "filename", "expires_in"} stores one file at once; {"url",
+// "expires_in"} fetches it in an ingest:url task (202, or wait as Prefer
+// says).
+func (s *Server) createFileFromJSON(c *gin.Context) {
+	user := userOf(c)
+	f := s.newFile(user, "")
+	src, err := s.readJSONSource(c, f.StorageKey, s.planOf(user).MaxUploadBytes, sniffFile)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	which, err := oneSource(src, "url")
+	var expiry time.Duration
+	if v := src.fields["expires_in"]; err == nil && v != "" {
+		expiry, err = parseExpiry(v)
+	}
+	if err != nil {
+		if src.hasData {
+			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
+		}
+		fail(c, err)
+		return
+	}
+	if which == "url" {
+		s.createFileFromURL(c, user, f, src.fields["url"], expiry)
+		return
+	}
+	f.Name, f.MIME, f.Ext = sanitizeName(src.fields["filename"]), src.mime, fileExt(src.mime)
+	f.Size, f.SHA256 = src.size, src.sha256
+	done, _, err := s.commitFiles(ctx, user, []*db.File{f}, expiry)
+	switch {
+	case err != nil:
+		fail(c, err)
+	case len(done) == 0: // the one refusal commitFiles makes
+		failQuota(c, s.planOf(user))
+	default:
+		c.JSON(http.StatusCreated, s.fileView(c, done[0]))
+	}
+}
+
+// fileExt is the canonical extension of an accepted file type.
+func fileExt(mime string) string {
+	for _, t := range []sniff.FileType{sniff.FileJPEG, sniff.FilePNG, sniff.FileGIF, sniff.FileWebP,
+		sniff.FilePDF, sniff.FileText, sniff.FileCSV, sniff.FileMarkdown, sniff.FileJSON} {
+		if t.MIME == mime {
+			return t.Ext
+		}
+	}
+	return ""
+}
+
+// createFileFromURL records a file to fetch from rawURL and enqueues its
+// ingest:url task, then waits as Prefer says.
+func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, rawURL string, expiry time.Duration) {
+	ctx := c.Request.Context()
+	if err := checkURL(rawURL); err != nil {
+		fail(c, err)
+		return
+	}
+	f.Status, f.SourceURL = db.StatusQueued, rawURL
+	if expiry > 0 {
+		at := f.CreatedAt + int64(expiry.Seconds())
+		f.ExpiresAt = &at
+	}
+	if err := s.db.InsertFile(ctx, f, db.Quota{}); err != nil {
+		fail(c, err)
+		return
+	}
+	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
+	task, err := jobs.NewIngestURLTask(s.ingestPayload(user, jobs.IngestFile, f.ID, wait > 0))
+	if err == nil {
+		err = s.enqueue(ctx, task)
+	}
+	if err != nil {
+		s.db.DeleteFile(context.WithoutCancel(ctx), user.ID, f.ID, s.now().Unix())
+		fail(c, err)
+		return
+	}
+	if applied != "" {
+		c.Header("Preference-Applied", applied)
+	}
+	s.awaitDone(ctx, f.ID, wait, func() bool {
+		if fresh, err := s.db.FileByID(ctx, user.ID, f.ID, s.now().Unix()); err == nil {
+			f = fresh
+		}
+		return f.Status != db.StatusQueued
+	})
+	switch f.Status {
+	case db.StatusReady:
+		c.JSON(http.StatusCreated, s.fileView(c, f))
+	case db.StatusFailed:
+		failCode(c, f.ErrorCode, "file %s failed: %s", f.ID, f.ErrorMessage)
+	default:
+		c.Header("Location", "/v1/files/"+f.ID)
+		c.JSON(http.StatusAccepted, s.fileView(c, f))
+	}
+}

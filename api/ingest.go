@@ -1,0 +1,50 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+
+	"picpipe/db"
+	"picpipe/jobs"
+)
+
+// urlHash names an image fetched from a URL: its bytes are not known when
+// the row is made, so fetched images are not deduplicated.
+func urlHash(id string) string {
+	sum := sha256.Sum256([]byte("url|" + id))
+	return hex.EncodeToString(sum[:16])
+}
+
+// recordImageURL records an image to be fetched from in.url, counting it
+// against the image quota (its bytes count once fetched), and enqueues the
+// ingest:url task. On error nothing is kept.
+func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, in *intake, urgent bool) (*db.Image, error) {
+	now := s.now().Unix()
+	img := &db.Image{
+		ID: id, UserID: user.ID, Status: db.StatusQueued, Hash: urlHash(id), SourceURL: in.url,
+		Quality: in.opts.Quality, Lossless: in.opts.Lossless,
+		ResizeWidth: in.opts.Width, ResizeHeight: in.opts.Height, CreatedAt: now, UpdatedAt: now,
+	}
+	q := s.planOf(user).quota()
+	if err := s.db.InsertImage(ctx, img, q); err != nil {
+		return nil, err
+	}
+	task, err := jobs.NewIngestURLTask(s.ingestPayload(user, jobs.IngestImage, id, urgent))
+	if err == nil {
+		err = s.enqueue(ctx, task)
+	}
+	if err != nil {
+		s.discard(context.WithoutCancel(ctx), img)
+		return nil, err
+	}
+	return img, nil
+}
+
+// ingestPayload is the ingest:url payload for the row id of kind, with
+// the user's plan limits.
+func (s *Server) ingestPayload(user *db.User, kind, id string, urgent bool) jobs.IngestPayload {
+	p := s.planOf(user)
+	return jobs.IngestPayload{Kind: kind, ID: id, MaxBytes: p.MaxUploadBytes,
+		MaxStorageBytes: p.MaxStorageBytes, Urgent: urgent}
+}
