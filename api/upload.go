@@ -1,10 +1,7 @@
 package api
 
 import (
-	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"io"
 	"mime"
@@ -105,35 +102,15 @@ func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st
 	return nil
 }
 
-// stream writes r to the store under key, hashing it on the way. check
-// sees the first bytes (up to sniff.HeaderSize) before anything is
-// written and may refuse them; more than limit bytes is file_too_large.
-// On error nothing is left under key. It returns the size and hex SHA-256.
+// stream writes r to the store under key with storage.PutChecked,
+// peeking sniff.HeaderSize bytes for check, and classifies errors reading
+// the request body.
 func (s *Server) stream(ctx context.Context, r io.Reader, key string, limit int64, check func(header []byte) error) (int64, string, error) {
-	br := bufio.NewReaderSize(r, sniff.HeaderSize)
-	header, err := br.Peek(sniff.HeaderSize)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return 0, "", bodyError(err)
+	n, sum, err := storage.PutChecked(ctx, s.store, key, r, limit, sniff.HeaderSize, check)
+	if err != nil && !errors.Is(err, storage.ErrInvalidKey) {
+		err = bodyError(err)
 	}
-	if len(header) == 0 {
-		return 0, "", picpipe.Errorf(picpipe.ECodeInvalidRequest, "the file is empty")
-	}
-	if err := check(header); err != nil {
-		return 0, "", err
-	}
-	h := sha256.New()
-	n, err := s.store.Put(ctx, key, io.TeeReader(io.LimitReader(br, limit+1), h))
-	if err != nil {
-		if errors.Is(err, storage.ErrInvalidKey) {
-			return 0, "", err
-		}
-		return 0, "", bodyError(err)
-	}
-	if n > limit {
-		s.store.Delete(context.WithoutCancel(ctx), key)
-		return 0, "", picpipe.Errorf(picpipe.ECodeFileTooLarge, "file exceeds the limit of %d bytes", limit)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	return n, sum, err
 }
 
 // bodyError classifies an error reading the request body.

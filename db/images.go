@@ -261,3 +261,25 @@ func (d *DB) SourceKeyInUse(ctx context.Context, key string) (bool, error) {
 	}
 	return n > 0, nil
 }
+
+// AttachSource records the fetched source of a queued image fetched from a
+// URL (img's SourceKey, SourceName, SourceSize, SourceSHA256) and counts
+// its bytes against q, or returns ErrQuotaExceeded and changes nothing, or
+// ErrImageNotFound when the image is no longer queued.
+func (d *DB) AttachSource(ctx context.Context, img *Image, q Quota) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		if err := tx.reserve(ctx, img.UserID, 0, img.SourceSize, q); err != nil {
+			return err
+		}
+		res, err := tx.idb.NewUpdate().Model(img).
+			Column("source_key", "source_name", "source_size", "source_sha256", "updated_at").WherePK().
+			Where("status = ?", StatusQueued).Where("deleted_at IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: attach source: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrImageNotFound
+		}
+		return nil
+	})
+}

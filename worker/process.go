@@ -95,21 +95,18 @@ func outputKey(img *db.Image, format string) string {
 	return "images/" + img.UserID + "/" + img.ID + "." + format
 }
 
-// failOrRetry ends img failed when err is permanent (a *picpipe.Error) or
-// this was the last attempt, and returns what asynq should see: SkipRetry
-// for a final failure, err itself to retry.
+// failOrRetry ends img failed when err is final (see finalError), and
+// returns what asynq should see: SkipRetry for a final failure, err itself
+// to retry.
 func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) error {
-	var perr *picpipe.Error
-	permanent := errors.As(err, &perr)
-	if !permanent && !lastAttempt(ctx) {
+	final := finalError(ctx, err)
+	if final == nil {
 		return err
 	}
-	img.ErrorCode, img.ErrorMessage = picpipe.ErrorCode(err), picpipe.ErrorMessage(err)
-	if !permanent {
-		slog.Error("image failed after retries", "image_id", img.ID, "err", err)
-		img.ErrorMessage = "processing failed after retries"
+	img.ErrorCode, img.ErrorMessage = final.Code, final.Message
+	if img.SourceKey != "" {
+		w.deps.Store.Delete(ctx, img.SourceKey)
 	}
-	w.deps.Store.Delete(ctx, img.SourceKey)
 	img.SourceKey = ""
 	img.UpdatedAt = w.deps.Now().Unix()
 	if ferr := w.deps.DB.FailImage(ctx, img); ferr != nil && !errors.Is(ferr, db.ErrImageNotFound) {
@@ -117,6 +114,26 @@ func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) erro
 	}
 	w.announce(ctx, img.ID)
 	return fmt.Errorf("image %s: %w: %w", img.ID, err, asynq.SkipRetry)
+}
+
+// finalError returns the client-facing error a task ends with, or nil
+// when err is transient and retries remain. A *picpipe.Error is final at
+// once; a transient error is final on the last attempt, as fetch_failed
+// with the fetcher's reason for a fetch, internal otherwise (logged).
+func finalError(ctx context.Context, err error) *picpipe.Error {
+	var perr *picpipe.Error
+	if errors.As(err, &perr) {
+		return perr
+	}
+	if !lastAttempt(ctx) {
+		return nil
+	}
+	var r *retryable
+	if errors.As(err, &r) {
+		return r.Reason()
+	}
+	slog.Error("task failed after retries", "err", err)
+	return picpipe.Errorf(picpipe.ECodeInternal, "processing failed after retries")
 }
 
 func lastAttempt(ctx context.Context) bool {

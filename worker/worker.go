@@ -20,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"picpipe/db"
+	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/jobs"
 	"picpipe/storage"
@@ -37,6 +38,9 @@ type Config struct {
 	// ShutdownTimeout is how long running tasks may finish on shutdown
 	// before they are handed back to the queue; 0 means 60 s.
 	ShutdownTimeout time.Duration
+	// RetryDelay is the wait before retry n of a failed task; nil means
+	// asynq's exponential backoff (seconds, then minutes).
+	RetryDelay func(n int, err error) time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -66,6 +70,8 @@ type Deps struct {
 	Store     storage.Store
 	Redis     asynq.RedisClientOpt
 	Processor *imaging.Processor
+	// Fetcher fetches remote URLs for ingest:url; nil refuses those tasks.
+	Fetcher *fetch.Fetcher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -101,10 +107,12 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		TaskCheckInterval: cfg.PollInterval,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		Logger:            slogAdapter{},
+		RetryDelayFunc:    retryDelay(cfg.RetryDelay),
 	})
 	w.mux.Use(logTasks)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
+	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
 	return w, nil
 }
 
@@ -156,3 +164,11 @@ func (slogAdapter) Info(args ...any)  { slog.Info(fmt.Sprint(args...)) }
 func (slogAdapter) Warn(args ...any)  { slog.Warn(fmt.Sprint(args...)) }
 func (slogAdapter) Error(args ...any) { slog.Error(fmt.Sprint(args...)) }
 func (slogAdapter) Fatal(args ...any) { slog.Error(fmt.Sprint(args...)); os.Exit(1) }
+
+// retryDelay adapts f to asynq, falling back to asynq's default backoff.
+func retryDelay(f func(int, error) time.Duration) asynq.RetryDelayFunc {
+	if f == nil {
+		return asynq.DefaultRetryDelayFunc
+	}
+	return func(n int, err error, _ *asynq.Task) time.Duration { return f(n, err) }
+}

@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/caarlos0/env/v11"
 
 	"picpipe/api"
+	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/scheduler"
 	"picpipe/worker"
@@ -46,6 +49,9 @@ type config struct {
 	PurgeSpec         string        `env:"PICPIPE_PURGE_SCHEDULE" envDefault:"@every 10m"`
 	PurgeGrace        time.Duration `env:"PICPIPE_PURGE_GRACE" envDefault:"1h"`
 	ResetSpec         string        `env:"PICPIPE_RESET_SCHEDULE" envDefault:"0 0 1 * *"`
+	FetchAllow        []string      `env:"PICPIPE_FETCH_ALLOW_CIDRS"` // private ranges URL ingest may reach
+	FetchPorts        []int         `env:"PICPIPE_FETCH_PORTS"`       // default 80, 443
+	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT" envDefault:"60s"`
 	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
 
 	plans map[string]api.Plan // parsed from Plans
@@ -66,6 +72,9 @@ func loadConfig() (config, error) {
 		if err := json.Unmarshal([]byte(c.Plans), &c.plans); err != nil {
 			return c, fmt.Errorf("config: PICPIPE_PLANS: %w", err)
 		}
+	}
+	if _, err := c.fetchConfig(); err != nil {
+		return c, err
 	}
 	for _, v := range []interface{ Validate() error }{c.apiConfig(), c.workerConfig(), c.imagingConfig(), c.schedulerConfig()} {
 		if err := v.Validate(); err != nil {
@@ -94,6 +103,18 @@ func (c config) imagingConfig() imaging.Config {
 func (c config) schedulerConfig() scheduler.Config {
 	return scheduler.Config{ReconcileSpec: c.ReconcileSpec, StuckAfter: c.StuckAfter,
 		PurgeSpec: c.PurgeSpec, PurgeGrace: c.PurgeGrace, ResetSpec: c.ResetSpec}
+}
+
+func (c config) fetchConfig() (fetch.Config, error) {
+	cfg := fetch.Config{AllowedPorts: c.FetchPorts, TotalTimeout: c.FetchTimeout}
+	for _, s := range c.FetchAllow {
+		p, err := netip.ParsePrefix(strings.TrimSpace(s))
+		if err != nil {
+			return cfg, fmt.Errorf("config: PICPIPE_FETCH_ALLOW_CIDRS: %w", err)
+		}
+		cfg.AllowPrefixes = append(cfg.AllowPrefixes, p)
+	}
+	return cfg, cfg.Validate()
 }
 
 // setupLogging installs the default slog logger.

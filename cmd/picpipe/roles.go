@@ -14,6 +14,7 @@ import (
 
 	"picpipe/api"
 	"picpipe/db"
+	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/jobs"
 	"picpipe/scheduler"
@@ -91,7 +92,15 @@ func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisClien
 	if err != nil {
 		return nil, err
 	}
-	w, err := worker.New(cfg.workerConfig(), worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc})
+	fcfg, err := cfg.fetchConfig()
+	if err != nil {
+		return nil, err
+	}
+	fetcher, err := fetch.New(fcfg)
+	if err != nil {
+		return nil, err
+	}
+	w, err := worker.New(cfg.workerConfig(), worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
 	if err != nil {
 		return nil, err
 	}

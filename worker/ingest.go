@@ -1,0 +1,156 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/hibiken/asynq"
+
+	"picpipe"
+	"picpipe/db"
+	"picpipe/fetch"
+	"picpipe/imaging/sniff"
+	"picpipe/jobs"
+	"picpipe/storage"
+)
+
+// ingestURL handles ingest:url: fetch the URL of a queued image or file
+// through the SSRF-safe fetcher into staging, with the same checks as an
+// upload, then hand an image to image:process or make a file ready.
+// Permanent refusals end the row failed (fetch_failed and a reason, or the
+// check's own code); network trouble is retried, and ends the row
+// fetch_failed when the retries run out.
+func (w *Worker) ingestURL(ctx context.Context, t *asynq.Task) error {
+	p, err := jobs.ParseIngestPayload(t)
+	if err != nil {
+		return err
+	}
+	if w.deps.Fetcher == nil {
+		return fmt.Errorf("worker: no fetcher configured for %s: %w", t.Type(), asynq.SkipRetry)
+	}
+	if p.Kind == jobs.IngestFile {
+		return w.ingestFile(ctx, p)
+	}
+	return w.ingestImage(ctx, p)
+}
+
+func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
+	img, err := w.deps.DB.ImageForWork(ctx, p.ID)
+	if errors.Is(err, db.ErrImageNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if img.Status != db.StatusQueued || img.DeletedAt != nil {
+		return nil
+	}
+	if img.SourceKey == "" { // not fetched yet (a retry after a crash may find it fetched)
+		key := "staging/" + img.UserID + "/" + img.ID
+		var name string
+		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes,
+			func(h []byte, filename string) error { _, err := sniff.Image(h, filename); return err })
+		if err == nil {
+			img.SourceKey, img.SourceName, img.UpdatedAt = key, name, w.deps.Now().Unix()
+			if err = w.deps.DB.AttachSource(ctx, img, db.Quota{MaxStorageBytes: p.MaxStorageBytes}); err != nil {
+				w.deps.Store.Delete(ctx, key)
+				img.SourceKey, img.SourceSize = "", 0
+			}
+		}
+		if errors.Is(err, db.ErrImageNotFound) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return w.failOrRetry(ctx, img, ingestError(err))
+		}
+	}
+	task, err := jobs.NewImageProcessTask(img.ID, p.Urgent)
+	if err == nil {
+		_, err = w.queue.EnqueueContext(ctx, task)
+	}
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return nil
+	}
+	return err
+}
+
+func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
+	f, err := w.deps.DB.FileForWork(ctx, p.ID)
+	if errors.Is(err, db.ErrFileNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if f.Status != db.StatusQueued || f.DeletedAt != nil {
+		return nil
+	}
+	var ft sniff.FileType
+	f.Size, f.SHA256, f.Name, err = w.download(ctx, f.SourceURL, f.StorageKey, p.MaxBytes,
+		func(h []byte, filename string) (err error) { ft, err = sniff.File(h, filename); return err })
+	if err == nil {
+		f.MIME, f.Ext, f.UpdatedAt = ft.MIME, ft.Ext, w.deps.Now().Unix()
+		err = w.deps.DB.FinishFile(ctx, f, db.Quota{MaxStorageBytes: p.MaxStorageBytes})
+		if err != nil {
+			w.deps.Store.Delete(ctx, f.StorageKey)
+		}
+	}
+	switch {
+	case err == nil, errors.Is(err, db.ErrFileNotFound):
+		w.announce(ctx, f.ID)
+		return nil
+	}
+	err = ingestError(err)
+	final := finalError(ctx, err)
+	if final == nil {
+		return err
+	}
+	f.ErrorCode, f.ErrorMessage = final.Code, final.Message
+	f.UpdatedAt = w.deps.Now().Unix()
+	if ferr := w.deps.DB.FailFile(ctx, f); ferr != nil && !errors.Is(ferr, db.ErrFileNotFound) {
+		return ferr
+	}
+	w.announce(ctx, f.ID)
+	return fmt.Errorf("file %s: %w: %w", f.ID, err, asynq.SkipRetry)
+}
+
+// download fetches rawURL into the store under key, checking the first
+// bytes (with the remote file name) like an upload. It returns the size,
+// the hex SHA-256 and the remote file name.
+func (w *Worker) download(ctx context.Context, rawURL, key string, max int64, check func([]byte, string) error) (int64, string, string, error) {
+	resp, err := w.deps.Fetcher.Fetch(ctx, rawURL, max)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	n, sum, err := storage.PutChecked(ctx, w.deps.Store, key, resp.Body, max, sniff.HeaderSize,
+		func(h []byte) error { return check(h, resp.Filename) })
+	return n, sum, resp.Filename, err
+}
+
+// ingestError gives what a fetch ends with a client-facing code: quota
+// and the checks' refusals keep theirs; a network failure that will not be
+// retried again is fetch_failed with the fetcher's reason.
+func ingestError(err error) error {
+	if errors.Is(err, db.ErrQuotaExceeded) {
+		return picpipe.Errorf(picpipe.ECodeQuotaExceeded, "the fetched file does not fit the storage quota")
+	}
+	var perr *picpipe.Error
+	if errors.As(err, &perr) {
+		return err
+	}
+	slog.Warn("fetch failed", "err", err)
+	return &retryable{err: err}
+}
+
+// retryable is a transient fetch failure; once the retries are spent,
+// failOrRetry shows it as fetch_failed with the fetcher's reason.
+type retryable struct{ err error }
+
+func (r *retryable) Error() string { return r.err.Error() }
+func (r *retryable) Unwrap() error { return r.err }
+
+// Reason is the client-facing error of the failure.
+func (r *retryable) Reason() *picpipe.Error {
+	return picpipe.Errorf(picpipe.ECodeFetchFailed, "%s", fetch.Reason(r.err))
+}
