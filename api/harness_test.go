@@ -16,6 +16,7 @@ import (
 
 	"picpipe/api"
 	"picpipe/db"
+	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/internal/testenv"
 	"picpipe/jobs"
@@ -40,6 +41,8 @@ type envOpts struct {
 	api       api.Config
 	noWorker  bool
 	imagingCf imaging.Config
+	fetch     fetch.Config     // the worker's fetcher; zero: public addresses only
+	now       func() time.Time // the API's clock; nil: time.Now
 }
 
 func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
@@ -57,7 +60,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	if o.api.Plans == nil {
 		o.api.Plans = plans(api.Plan{MaxUploadBytes: 10 << 20}) // no quota, no rate limit
 	}
-	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt})
+	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,8 +74,13 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second},
-			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc})
+		fetcher, err := fetch.New(o.fetch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second,
+			RetryDelay: func(int, error) time.Duration { return 10 * time.Millisecond }},
+			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +99,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	_ = k
-	return &env{t: t, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt}, cfg: o.api,
+	return &env{t: t, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now}, cfg: o.api,
 		db: d, blobDir: blobDir, key: secret, userID: u.ID}
 }
 

@@ -12,19 +12,55 @@ import (
 // purgeBatch bounds the deleted images one purge run removes.
 const purgeBatch = 500
 
-// Purge removes what no live row needs any more, older than PurgeGrace:
-// the blobs and rows of deleted images, and staged uploads no row points
-// to (a crash after staging, an upload refused mid-way). It returns how
-// many blobs and rows it removed. A blob a live row points to is never
+// Purge removes what no live row needs any more: temporary files past
+// their expiry (giving their quota back), and, older than PurgeGrace, the
+// blobs and rows of deleted images and files, expired upload grants, and
+// staged uploads no row points to (a crash after staging, an upload
+// refused mid-way, a presigned upload never used). It returns how many
+// blobs and rows it removed. A blob a live row points to is never
 // touched, and running it twice removes nothing more.
 func (s *Scheduler) Purge(ctx context.Context) (int, error) {
-	before := s.deps.Now().Add(-s.cfg.PurgeGrace)
-	n, err := s.purgeDeletedImages(ctx, before.Unix())
-	if err != nil {
-		return n, err
+	now := s.deps.Now()
+	before := now.Add(-s.cfg.PurgeGrace)
+	total := 0
+	for _, step := range []func() (int, error){
+		func() (int, error) { return s.purgeDeletedImages(ctx, before.Unix()) },
+		func() (int, error) { return s.purgeFiles(ctx, now.Unix(), before.Unix()) },
+		func() (int, error) { return s.deps.DB.DeleteGrantsBefore(ctx, before.Unix()) },
+		func() (int, error) { return s.purgeStaging(ctx, before) },
+	} {
+		n, err := step()
+		total += n
+		if err != nil {
+			return total, err
+		}
 	}
-	m, err := s.purgeStaging(ctx, before)
-	return n + m, err
+	return total, nil
+}
+
+// purgeFiles removes the blobs and rows of files expired by now or
+// deleted before the Unix second deletedBefore.
+func (s *Scheduler) purgeFiles(ctx context.Context, now, deletedBefore int64) (int, error) {
+	files, err := s.deps.DB.ExpiredFiles(ctx, now, deletedBefore, purgeBatch)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, f := range files {
+		// The blob first: an expired or deleted file is never served, and
+		// a row left by a failure here is found again by the next run.
+		if f.StorageKey != "" {
+			if err := s.deps.Store.Delete(ctx, f.StorageKey); err != nil {
+				return removed, err
+			}
+			removed++
+		}
+		if err := s.deps.DB.PurgeFile(ctx, f.ID, now); err != nil && !errors.Is(err, db.ErrFileNotFound) {
+			return removed, err
+		}
+		removed++
+	}
+	return removed, nil
 }
 
 // purgeDeletedImages removes the blobs and then the rows of images

@@ -142,3 +142,88 @@ func TestResetTransformsTwice(t *testing.T) {
 		}
 	})
 }
+
+func TestPurgeFilesAndGrants(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		st, err := storage.NewLocal(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		s, _ := scheduler.New(scheduler.Config{PurgeGrace: time.Hour},
+			scheduler.Deps{DB: d, Store: st, Now: func() time.Time { return now }})
+		u, _, _, err := d.CreateUserWithKey(ctx, "u", "free", "", now.Unix())
+		if err != nil {
+			t.Fatal(err)
+		}
+		file := func(name string, expiresIn time.Duration) *db.File {
+			f := &db.File{ID: db.NewID(db.PrefixFile), UserID: u.ID, Status: db.StatusReady, Name: name,
+				Size: 100, StorageKey: "files/" + u.ID + "/" + name, CreatedAt: now.Unix(), UpdatedAt: now.Unix()}
+			if expiresIn != 0 {
+				at := now.Add(expiresIn).Unix()
+				f.ExpiresAt = &at
+			}
+			if _, err := st.Put(ctx, f.StorageKey, strings.NewReader("x")); err != nil {
+				t.Fatal(err)
+			}
+			if err := d.InsertFile(ctx, f, db.Quota{}); err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+		expired := file("expired", -time.Minute)
+		temporary := file("temporary", time.Hour)
+		permanent := file("permanent", 0)
+		deletedOld := file("deleted-old", 0)
+		if err := d.DeleteFile(ctx, u.ID, deletedOld.ID, now.Add(-2*time.Hour).Unix()); err != nil {
+			t.Fatal(err)
+		}
+		grant := &db.UploadGrant{ID: db.NewID(db.PrefixGrant), UserID: u.ID, KeyID: "ak_x", ContentType: "image/png",
+			MaxSize: 10, StagingKey: "staging/" + u.ID + "/g", CreatedAt: now.Add(-3 * time.Hour).Unix(),
+			ExpiresAt: now.Add(-2 * time.Hour).Unix()}
+		if err := d.CreateGrant(ctx, grant); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := usage(d, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.Purge(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 { // expired: blob + row; deleted-old: blob + row; the grant
+			t.Fatalf("purge removed %d; want 5", n)
+		}
+		if n, err := s.Purge(ctx); err != nil || n != 0 {
+			t.Fatalf("second purge = %d, %v; want 0", n, err)
+		}
+		for _, f := range []*db.File{expired, deletedOld} {
+			if _, err := st.Open(ctx, f.StorageKey); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("blob of %s kept: %v", f.Name, err)
+			}
+			if _, err := d.FileForWork(ctx, f.ID); !errors.Is(err, db.ErrFileNotFound) {
+				t.Errorf("row of %s kept: %v", f.Name, err)
+			}
+		}
+		for _, f := range []*db.File{temporary, permanent} {
+			if _, err := d.FileByID(ctx, u.ID, f.ID, now.Unix()); err != nil {
+				t.Errorf("%s purged: %v", f.Name, err)
+			}
+		}
+		if _, err := d.GrantByID(ctx, u.ID, grant.ID); !errors.Is(err, db.ErrGrantNotFound) {
+			t.Errorf("expired grant kept: %v", err)
+		}
+		if _, bytes, _ := usage(d, u.ID); bytes != 200 {
+			t.Fatalf("storage in use = %d; want 200 (the two live files)", bytes)
+		}
+	})
+}
+
+func usage(d *db.DB, id string) (int64, int64, error) {
+	u, err := d.UserByID(context.Background(), id)
+	if err != nil {
+		return 0, 0, err
+	}
+	return u.ImageCount, u.StorageBytes, nil
+}
