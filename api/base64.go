@@ -90,4 +90,3 @@ func sameType(declared, sniffed string) bool {
 	}
 	return declared == sniffed
 }
-

@@ -221,4 +221,3 @@ func (s *jsonStringReader) escape() ([]byte, error) {
 	}
 	return utf8.AppendRune(nil, rune(v)), nil // lone surrogates become U+FFFD
 }
-

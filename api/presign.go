@@ -135,4 +135,3 @@ func (s *Server) stagedFromGrant(c *gin.Context, key string, opts imageOptions) 
 	}
 	return &staged{Key: g.StagingKey, Name: g.Filename, Size: g.Size, SHA256: g.SHA256, Options: opts}, g, nil
 }
-
