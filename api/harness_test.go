@@ -58,7 +58,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	if o.api.Plans == nil {
-		o.api.Plans = plans(api.Plan{MaxUploadBytes: 10 << 20}) // no quota, no rate limit
+		o.api.Plans = plans(api.Plan{MaxUploadBytes: 10 << 20, MaxPresignedBytes: 50 << 20}) // no quota, no rate limit
 	}
 	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now})
 	if err != nil {

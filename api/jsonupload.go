@@ -87,8 +87,8 @@ func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, check s
 
 // checkNamedData checks, once the whole body is read, the file name's
 // extension and the declared type against the bytes.
-func checkNamedData(header []byte, filename string, src *jsonSource, check sniffer) error {
-	if _, err := check(header, filename); err != nil {
+func checkNamedData(header []byte, filename string, src *jsonSource, check sniffer) (err error) {
+	if src.mime, err = check(header, filename); err != nil {
 		return err
 	}
 	if src.declared != "" && !sameType(src.declared, src.mime) {

@@ -39,6 +39,9 @@ func (s *Server) presign(c *gin.Context) {
 	case !imageMIMEs[req.ContentType]:
 		failCode(c, picpipe.ECodeUnsupportedFormat, "content_type %q is not an accepted image type", req.ContentType)
 		return
+	case limit == 0:
+		failCode(c, picpipe.ECodeForbidden, "presigned uploads are not part of the %s plan", user.Plan)
+		return
 	case req.Size < 1:
 		failCode(c, picpipe.ECodeInvalidRequest, "size must be the upload's size in bytes")
 		return
