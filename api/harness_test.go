@@ -78,7 +78,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second,
+		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second, RetryCheckInterval: 50 * time.Millisecond,
 			RetryDelay: func(int, error) time.Duration { return 10 * time.Millisecond }},
 			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
 		if err != nil {

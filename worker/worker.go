@@ -38,6 +38,9 @@ type Config struct {
 	// ShutdownTimeout is how long running tasks may finish on shutdown
 	// before they are handed back to the queue; 0 means 60 s.
 	ShutdownTimeout time.Duration
+	// RetryCheckInterval is how often retries that are due are moved back
+	// to their queue; 0 means asynq's 5 s.
+	RetryCheckInterval time.Duration
 	// RetryDelay is the wait before retry n of a failed task; nil means
 	// asynq's exponential backoff (seconds, then minutes).
 	RetryDelay func(n int, err error) time.Duration
@@ -58,8 +61,8 @@ func (c Config) withDefaults() Config {
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.Concurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 {
-		return errors.New("worker: Concurrency, PollInterval and ShutdownTimeout must not be negative")
+	if c.Concurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 {
+		return errors.New("worker: Concurrency and the intervals must not be negative")
 	}
 	return nil
 }
@@ -108,6 +111,8 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		Logger:            slogAdapter{},
 		RetryDelayFunc:    retryDelay(cfg.RetryDelay),
+
+		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
 	})
 	w.mux.Use(logTasks)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
