@@ -266,16 +266,7 @@ func (s *Server) listFiles(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	var next *string
-	if len(files) > limit {
-		files = files[:limit]
-		next = &files[limit-1].ID
-	}
-	data := make([]fileJSON, len(files))
-	for i := range files {
-		data[i] = s.fileView(c, &files[i])
-	}
-	c.JSON(http.StatusOK, gin.H{"object": "list", "data": data, "next_cursor": next})
+	respondPage(c, files, limit, func(f *db.File) (string, fileJSON) { return f.ID, s.fileView(c, f) })
 }
 
 // deleteFile is DELETE /v1/files/:id: the link stops working at once.

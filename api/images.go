@@ -322,14 +322,22 @@ func (s *Server) listImages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	respondPage(c, imgs, limit, func(img *db.Image) (string, imageJSON) { return img.ID, s.imageView(c, img) })
+}
+
+// respondPage answers a list request with rows, fetched with one more than
+// limit to tell whether a next page follows; view gives each row's id (the
+// cursor) and its resource.
+func respondPage[T, V any](c *gin.Context, rows []T, limit int, view func(*T) (string, V)) {
 	var next *string
-	if len(imgs) > limit {
-		imgs = imgs[:limit]
-		next = &imgs[limit-1].ID
+	if len(rows) > limit {
+		rows = rows[:limit]
+		id, _ := view(&rows[limit-1])
+		next = &id
 	}
-	data := make([]imageJSON, len(imgs))
-	for i := range imgs {
-		data[i] = s.imageView(c, &imgs[i])
+	data := make([]V, len(rows))
+	for i := range rows {
+		_, data[i] = view(&rows[i])
 	}
 	c.JSON(http.StatusOK, gin.H{"object": "list", "data": data, "next_cursor": next})
 }
