@@ -112,7 +112,7 @@ func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limi
 func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.File, expiry time.Duration) ([]*db.File, []fileError, error) {
 	var done []*db.File
 	var errs []fileError
-	q := s.planOf(user).quota()
+	q := quota(s.planOf(user))
 	for i, f := range files {
 		if expiry > 0 {
 			at := f.CreatedAt + int64(expiry.Seconds())
@@ -349,7 +349,7 @@ func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, ra
 		return
 	}
 	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
-	task, err := jobs.NewIngestURLTask(s.ingestPayload(user, jobs.IngestFile, f.ID, wait > 0))
+	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, s.planOf(user), wait > 0))
 	if err == nil {
 		err = s.enqueue(ctx, task)
 	}

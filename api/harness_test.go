@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"picpipe"
 	"picpipe/api"
 	"picpipe/db"
 	"picpipe/fetch"
@@ -58,7 +59,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	if o.api.Plans == nil {
-		o.api.Plans = plans(api.Plan{MaxUploadBytes: 10 << 20, MaxPresignedBytes: 50 << 20}) // no quota, no rate limit
+		o.api.Plans = plans(picpipe.Plan{MaxUploadBytes: 10 << 20, MaxPresignedBytes: 50 << 20}) // no quota, no rate limit
 	}
 	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now})
 	if err != nil {
@@ -120,7 +121,7 @@ func (e *env) another() *env {
 }
 
 // plans returns plans where free (every test user's plan) is p.
-func plans(p api.Plan) map[string]api.Plan { return map[string]api.Plan{api.DefaultPlan: p} }
+func plans(p picpipe.Plan) picpipe.Plans { return picpipe.Plans{picpipe.DefaultPlan: p} }
 
 // newUserKey returns the secret of a key of a new user.
 func (e *env) newUserKey() string {

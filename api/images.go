@@ -199,7 +199,7 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 				return err
 			}
 		}
-		return tx.InsertImage(ctx, img, s.planOf(user).quota())
+		return tx.InsertImage(ctx, img, quota(s.planOf(user)))
 	})
 	if errors.Is(err, db.ErrGrantSpent) {
 		return nil, false, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"picpipe"
 	"picpipe/api"
 	"picpipe/db"
 	"picpipe/internal/testenv"
@@ -252,7 +253,7 @@ func TestAVIFNegotiation(t *testing.T) {
 // TestRefusals: bad input gets a stable code and leaves no row and no blob.
 func TestRefusals(t *testing.T) {
 	d := testenv.SQLite(t)
-	e := newEnv(t, d, envOpts{api: api.Config{Plans: plans(api.Plan{MaxUploadBytes: 40 << 10})}})
+	e := newEnv(t, d, envOpts{api: api.Config{Plans: plans(picpipe.Plan{MaxUploadBytes: 40 << 10})}})
 	photo := fixture(t, "photo.jpg")
 	big := append(append([]byte{}, photo...), make([]byte, 40<<10)...)
 	tests := []struct {

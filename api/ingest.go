@@ -26,11 +26,11 @@ func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, i
 		Quality: in.opts.Quality, Lossless: in.opts.Lossless,
 		ResizeWidth: in.opts.Width, ResizeHeight: in.opts.Height, CreatedAt: now, UpdatedAt: now,
 	}
-	q := s.planOf(user).quota()
+	q := quota(s.planOf(user))
 	if err := s.db.InsertImage(ctx, img, q); err != nil {
 		return nil, err
 	}
-	task, err := jobs.NewIngestURLTask(s.ingestPayload(user, jobs.IngestImage, id, urgent))
+	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestImage, id, s.planOf(user), urgent))
 	if err == nil {
 		err = s.enqueue(ctx, task)
 	}
@@ -39,12 +39,4 @@ func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, i
 		return nil, err
 	}
 	return img, nil
-}
-
-// ingestPayload is the ingest:url payload for the row id of kind, with
-// the user's plan limits.
-func (s *Server) ingestPayload(user *db.User, kind, id string, urgent bool) jobs.IngestPayload {
-	p := s.planOf(user)
-	return jobs.IngestPayload{Kind: kind, ID: id, MaxBytes: p.MaxUploadBytes,
-		MaxStorageBytes: p.MaxStorageBytes, Urgent: urgent}
 }

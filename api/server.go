@@ -20,6 +20,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"picpipe"
 	"picpipe/db"
 	"picpipe/jobs"
 	"picpipe/storage"
@@ -33,9 +34,8 @@ type Config struct {
 	// PublicURL is the base of the links the API returns, e.g.
 	// "https://img.example.com"; "" means the scheme and Host of each request.
 	PublicURL string
-	// Plans are the account plans by name; nil means DefaultPlans. It must
-	// hold DefaultPlan, the plan of users whose plan is unknown.
-	Plans map[string]Plan
+	// Plans are the account plans by name; nil means picpipe.DefaultPlans.
+	Plans picpipe.Plans
 	// MaxRequestBytes bounds the body of a multi-file upload; 0 means
 	// 50 MiB.
 	MaxRequestBytes int64
@@ -59,7 +59,7 @@ func (c Config) WithDefaults() Config {
 		c.Addr = ":8080"
 	}
 	if c.Plans == nil {
-		c.Plans = DefaultPlans()
+		c.Plans = picpipe.DefaultPlans()
 	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = 50 << 20
@@ -79,13 +79,8 @@ func (c Config) WithDefaults() Config {
 // Validate reports configuration errors.
 func (c Config) Validate() error {
 	if c.Plans != nil {
-		if _, ok := c.Plans[DefaultPlan]; !ok {
-			return fmt.Errorf("api: the plans must include %q", DefaultPlan)
-		}
-		for name, p := range c.Plans {
-			if err := p.validate(name); err != nil {
-				return err
-			}
+		if err := c.Plans.Validate(); err != nil {
+			return err
 		}
 	}
 	switch {

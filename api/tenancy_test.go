@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"picpipe"
 	"picpipe/api"
 	"picpipe/db"
 	"picpipe/internal/testenv"
@@ -18,7 +19,7 @@ import (
 // store exactly 5; the rest are refused with nothing kept.
 func TestQuotaUnderConcurrency(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
-		e := newEnv(t, d, envOpts{api: api.Config{Plans: plans(api.Plan{MaxImages: 5, MaxUploadBytes: 10 << 20})}})
+		e := newEnv(t, d, envOpts{api: api.Config{Plans: plans(picpipe.Plan{MaxImages: 5, MaxUploadBytes: 10 << 20})}})
 		photo := fixture(t, "photo.jpg")
 		results := make(chan resp, 20)
 		for i := range 20 { // distinct qualities: distinct images, no dedup
@@ -78,7 +79,7 @@ func TestQuotaUnderConcurrency(t *testing.T) {
 // two API processes sharing Redis: the 11th is refused.
 func TestRateLimitAcrossAPIProcesses(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true,
-		api: api.Config{Plans: plans(api.Plan{UploadsPerMinute: 10, MaxUploadBytes: 1 << 20})}})
+		api: api.Config{Plans: plans(picpipe.Plan{UploadsPerMinute: 10, MaxUploadBytes: 1 << 20})}})
 	second := e.another()
 	for i := range 10 {
 		via := e

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"picpipe"
 	"picpipe/api"
 	"picpipe/fetch"
 	"picpipe/internal/testenv"
@@ -148,7 +149,7 @@ func TestMultiFileUpload(t *testing.T) {
 
 func TestMultiFileRefusals(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true,
-		api: api.Config{MaxRequestBytes: 100 << 10, Plans: plans(api.Plan{MaxUploadBytes: 40 << 10})}})
+		api: api.Config{MaxRequestBytes: 100 << 10, Plans: plans(picpipe.Plan{MaxUploadBytes: 40 << 10})}})
 	small := []byte("hello\n")
 	six := []part{}
 	for i := range 6 {
@@ -218,7 +219,7 @@ func TestTemporaryFiles(t *testing.T) {
 }
 
 func TestBase64AndDataURLs(t *testing.T) {
-	e := newEnv(t, testenv.SQLite(t), envOpts{api: api.Config{Plans: plans(api.Plan{MaxUploadBytes: 40 << 10})}})
+	e := newEnv(t, testenv.SQLite(t), envOpts{api: api.Config{Plans: plans(picpipe.Plan{MaxUploadBytes: 40 << 10})}})
 	photo := fixture(t, "photo.jpg")
 	b64 := base64.StdEncoding.EncodeToString(photo)
 
@@ -238,7 +239,7 @@ func TestBase64AndDataURLs(t *testing.T) {
 	}
 
 	// Refusals, on an account of their own: each must leave nothing.
-	e = newEnv(t, testenv.SQLite(t), envOpts{noWorker: true, api: api.Config{Plans: plans(api.Plan{MaxUploadBytes: 40 << 10})}})
+	e = newEnv(t, testenv.SQLite(t), envOpts{noWorker: true, api: api.Config{Plans: plans(picpipe.Plan{MaxUploadBytes: 40 << 10})}})
 
 	refusals := []struct {
 		name, path, body, code string

@@ -177,3 +177,16 @@ func (d *DB) PurgeFile(ctx context.Context, id string, now int64) error {
 		return tx.release(ctx, f.UserID, 0, f.Size)
 	})
 }
+
+// StuckFiles returns up to limit files left queued (fetching) since before
+// the Unix second before, oldest first: candidates for re-enqueueing.
+func (d *DB) StuckFiles(ctx context.Context, before int64, limit int) ([]File, error) {
+	var files []File
+	err := d.idb.NewSelect().Model(&files).
+		Where("status = ?", StatusQueued).Where("updated_at < ?", before).Where("deleted_at IS NULL").
+		Order("updated_at ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: stuck files: %w", err)
+	}
+	return files, nil
+}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
+
+	"picpipe"
 )
 
 // Task type names.
@@ -148,8 +150,16 @@ type IngestPayload struct {
 	Urgent          bool   `json:"urgent"`
 }
 
-// NewIngestURLTask returns the ingest:url task for p. Network errors are
-// retried with asynq's backoff; its task id is ingest:url:<id>.
+// IngestFor is the payload of the ingest:url task for the row id of kind,
+// with the limits of the owner's plan.
+func IngestFor(kind, id string, p picpipe.Plan, urgent bool) IngestPayload {
+	return IngestPayload{Kind: kind, ID: id, MaxBytes: p.MaxUploadBytes,
+		MaxStorageBytes: p.MaxStorageBytes, Urgent: urgent}
+}
+
+// NewIngestURLTask returns the ingest:url task for p, on the critical
+// queue when someone waits for it. Network errors are retried with asynq's
+// backoff; its task id is IngestTaskID(p.ID).
 func NewIngestURLTask(p IngestPayload) (*asynq.Task, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -160,8 +170,11 @@ func NewIngestURLTask(p IngestPayload) (*asynq.Task, error) {
 		q = QueueCritical
 	}
 	return asynq.NewTask(TypeIngestURL, b, asynq.Queue(q), asynq.MaxRetry(4), asynq.Timeout(3*time.Minute),
-		asynq.TaskID(TypeIngestURL+":"+p.ID), asynq.Retention(Retention)), nil
+		asynq.TaskID(IngestTaskID(p.ID)), asynq.Retention(Retention)), nil
 }
+
+// IngestTaskID is the task id of the ingest:url task for the row id.
+func IngestTaskID(id string) string { return TypeIngestURL + ":" + id }
 
 // ParseIngestPayload decodes an ingest:url payload; a malformed one wraps
 // asynq.SkipRetry.

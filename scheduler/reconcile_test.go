@@ -43,6 +43,16 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 		crashed := mk("crash", time.Hour, db.StatusProcessing)    // its worker died
 		inFlight := mk("flight", 10*time.Minute, db.StatusQueued) // its task still waits
 		mk("fresh", time.Minute, db.StatusQueued)                 // not stuck yet
+		fetching := mk("fetching", 10*time.Minute, db.StatusQueued)
+		if err := d.Exec(ctx, "UPDATE images SET source_url = 'https://example.com/a.jpg' WHERE id = ?", fetching.ID); err != nil {
+			t.Fatal(err)
+		}
+		ts := now.Add(-time.Hour).Unix()
+		file := &db.File{ID: db.NewID(db.PrefixFile), UserID: u.ID, Status: db.StatusQueued,
+			SourceURL: "https://example.com/a.pdf", CreatedAt: ts, UpdatedAt: ts}
+		if err := d.InsertFile(ctx, file, db.Quota{}); err != nil {
+			t.Fatal(err)
+		}
 
 		client := asynq.NewClient(opt)
 		defer client.Close()
@@ -52,8 +62,8 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 		}
 
 		n, err := s.Reconcile(ctx)
-		if err != nil || n != 2 {
-			t.Fatalf("first Reconcile = %d, %v; want 2 (lost, crashed)", n, err)
+		if err != nil || n != 4 {
+			t.Fatalf("first Reconcile = %d, %v; want 4 (lost, crashed, fetching, file)", n, err)
 		}
 		n, err = s.Reconcile(ctx)
 		if err != nil || n != 0 {
@@ -66,9 +76,15 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 				t.Errorf("no task for stuck image %s: %v", img.ID, err)
 			}
 		}
+		for _, id := range []string{fetching.ID, file.ID} {
+			info, err := insp.GetTaskInfo(jobs.QueueDefault, jobs.IngestTaskID(id))
+			if err != nil || info.Type != jobs.TypeIngestURL {
+				t.Errorf("no ingest:url task for %s: %v", id, err)
+			}
+		}
 		pending, err := insp.ListPendingTasks(jobs.QueueDefault)
-		if err != nil || len(pending) != 2 {
-			t.Fatalf("default queue holds %d tasks (%v); want 2", len(pending), err)
+		if err != nil || len(pending) != 4 {
+			t.Fatalf("default queue holds %d tasks (%v); want 4", len(pending), err)
 		}
 	})
 }

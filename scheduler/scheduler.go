@@ -18,6 +18,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"picpipe"
 	"picpipe/db"
 	"picpipe/jobs"
 	"picpipe/storage"
@@ -40,6 +41,9 @@ type Config struct {
 	// ResetSpec schedules the monthly transform reset; "" means
 	// "0 0 1 * *" (midnight UTC on the first of the month).
 	ResetSpec string
+	// Plans give the limits a re-enqueued fetch runs under; nil means
+	// picpipe.DefaultPlans.
+	Plans picpipe.Plans
 }
 
 func (c Config) withDefaults() Config {
@@ -57,6 +61,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ResetSpec == "" {
 		c.ResetSpec = "0 0 1 * *"
+	}
+	if c.Plans == nil {
+		c.Plans = picpipe.DefaultPlans()
 	}
 	return c
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"picpipe"
 	"picpipe/api"
 	"picpipe/fetch"
 	"picpipe/imaging"
@@ -34,7 +35,7 @@ type config struct {
 	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
 	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
 	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
-	Plans             string        `env:"PICPIPE_PLANS"` // JSON; default: api.DefaultPlans
+	Plans             string        `env:"PICPIPE_PLANS"` // JSON; default: picpipe.DefaultPlans
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT" envDefault:"10s"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT" envDefault:"60s"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT" envDefault:"30s"`
@@ -54,7 +55,7 @@ type config struct {
 	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT" envDefault:"60s"`
 	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
 
-	plans map[string]api.Plan // parsed from Plans
+	plans picpipe.Plans // parsed from Plans
 }
 
 func loadConfig() (config, error) {
@@ -102,7 +103,7 @@ func (c config) imagingConfig() imaging.Config {
 
 func (c config) schedulerConfig() scheduler.Config {
 	return scheduler.Config{ReconcileSpec: c.ReconcileSpec, StuckAfter: c.StuckAfter,
-		PurgeSpec: c.PurgeSpec, PurgeGrace: c.PurgeGrace, ResetSpec: c.ResetSpec}
+		PurgeSpec: c.PurgeSpec, PurgeGrace: c.PurgeGrace, ResetSpec: c.ResetSpec, Plans: c.plans}
 }
 
 func (c config) fetchConfig() (fetch.Config, error) {
