@@ -26,7 +26,6 @@ type staged struct {
 	Name     string
 	Size     int64
 	SHA256   string
-	Format   sniff.Format
 	Options  imageOptions
 	hasBytes bool
 }
@@ -91,8 +90,8 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 // refusing it whole when it is not an accepted image or exceeds the limit.
 func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st *staged) error {
 	st.hasBytes = true
-	n, sum, err := s.stream(ctx, r, st.Key, st.Limit, func(header []byte) (err error) {
-		st.Format, err = sniff.Image(header, filename)
+	n, sum, err := s.stream(ctx, r, st.Key, st.Limit, func(header []byte) error {
+		_, err := sniff.Image(header, filename)
 		return err
 	})
 	if err != nil {
