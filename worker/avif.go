@@ -43,12 +43,20 @@ func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 		slog.Warn("avif variant failed", "image_id", img.ID, "err", err)
 		img.AVIFStatus, img.AVIFKey, img.AVIFSize = db.StatusFailed, "", 0
 	}
-	w.deps.Store.Delete(ctx, img.SourceKey)
+	source := img.SourceKey
 	img.SourceKey = ""
 	img.UpdatedAt = w.deps.Now().Unix()
-	if uerr := w.deps.DB.SetAVIF(ctx, img); uerr != nil && !errors.Is(uerr, db.ErrImageNotFound) {
-		return uerr
+	if uerr := w.deps.DB.SetAVIF(ctx, img); errors.Is(uerr, db.ErrImageNotFound) {
+		// Deleted meanwhile: the purge collects the source the row names,
+		// but not this variant, which the row never learnt of.
+		if img.AVIFKey != "" {
+			w.deps.Store.Delete(ctx, img.AVIFKey)
+		}
+		return nil
+	} else if uerr != nil {
+		return uerr // retried; the source is still there
 	}
+	w.deps.Store.Delete(ctx, source)
 	if err != nil {
 		return errors.Join(err, asynq.SkipRetry)
 	}

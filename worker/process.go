@@ -17,8 +17,8 @@ import (
 )
 
 // processImage handles image:process: claim the row, run the pipeline on
-// the staged source, store the output under the image's hash, mark the
-// row ready and queue the AVIF variant. Permanent failures end the row
+// the staged source, store the output under the image's id, mark the row
+// ready and queue the AVIF variant (or, for a GIF, drop the source). Permanent failures end the row
 // failed with their code and are not retried; transient ones are retried,
 // and end the row failed when the retries run out.
 func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
@@ -41,20 +41,25 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	if img.OutputSize, err = w.deps.Store.Put(ctx, img.OutputKey, bytes.NewReader(out.Data)); err != nil {
 		return w.failOrRetry(ctx, img, err)
 	}
+	source := img.SourceKey
 	keepSource := out.Format == "webp" // the AVIF variant is made from the source
 	if !keepSource {
-		w.deps.Store.Delete(ctx, img.SourceKey)
 		img.SourceKey = ""
 	}
 	img.UpdatedAt = w.deps.Now().Unix()
 	if err := w.deps.DB.FinishImage(ctx, img); errors.Is(err, db.ErrImageNotFound) {
-		return nil // deleted meanwhile; the purge collects the blobs
+		// Deleted meanwhile: the purge collects the source the row names,
+		// but not this output, which the row never learnt of.
+		w.deps.Store.Delete(ctx, img.OutputKey)
+		return nil
 	} else if err != nil {
-		return err
+		return err // retried; the source is still there
 	}
 	w.announce(ctx, img.ID)
 	if keepSource {
 		w.enqueueAVIF(ctx, img.ID)
+	} else {
+		w.deps.Store.Delete(ctx, source)
 	}
 	return nil
 }
@@ -104,13 +109,16 @@ func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) erro
 		return err
 	}
 	img.ErrorCode, img.ErrorMessage = final.Code, final.Message
-	if img.SourceKey != "" {
-		w.deps.Store.Delete(ctx, img.SourceKey)
-	}
+	source := img.SourceKey
 	img.SourceKey = ""
 	img.UpdatedAt = w.deps.Now().Unix()
-	if ferr := w.deps.DB.FailImage(ctx, img); ferr != nil && !errors.Is(ferr, db.ErrImageNotFound) {
-		return ferr
+	if ferr := w.deps.DB.FailImage(ctx, img); errors.Is(ferr, db.ErrImageNotFound) {
+		return nil // deleted or final meanwhile: the purge collects the source
+	} else if ferr != nil {
+		return ferr // retried; the source is still there
+	}
+	if source != "" {
+		w.deps.Store.Delete(ctx, source)
 	}
 	w.announce(ctx, img.ID)
 	return fmt.Errorf("image %s: %w: %w", img.ID, err, asynq.SkipRetry)
