@@ -183,7 +183,7 @@ func (s *Server) jsonIntake(c *gin.Context, in *intake, src *jsonSource, key str
 // the user's quota (and using up its presigned grant), and enqueues its
 // processing; or returns the existing image when the user uploaded the
 // same bytes with the same options before (created false). On error
-// nothing is kept.
+// nothing is kept, but for the bytes of an unspent presigned grant.
 func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in *intake, urgent bool) (*db.Image, bool, error) {
 	st, now := in.st, s.now().Unix()
 	img := &db.Image{
@@ -204,11 +204,14 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 	if errors.Is(err, db.ErrGrantSpent) {
 		return nil, false, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")
 	}
-	if err != nil {
-		if errors.Is(err, db.ErrImageExists) && in.grant != nil {
-			s.db.UseGrant(ctx, in.grant.ID, now)
-		}
+	switch {
+	case errors.Is(err, db.ErrImageExists) && in.grant != nil:
+		s.db.UseGrant(ctx, in.grant.ID, now) // spent on the image it duplicates
 		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+	case err != nil && in.grant == nil:
+		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+		// A presigned upload stays with its unspent grant, to be used once
+		// the quota allows, until the grant expires and the purge takes it.
 	}
 	if errors.Is(err, db.ErrImageExists) {
 		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)

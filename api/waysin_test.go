@@ -457,3 +457,30 @@ func TestPresignedUpload(t *testing.T) {
 		}
 	}
 }
+
+// TestPresignedUploadOverQuotaKeepsTheGrant: a presigned upload refused
+// for quota can be used once quota is freed, within the grant's hour.
+func TestPresignedUploadOverQuotaKeepsTheGrant(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{api: api.Config{Plans: plans(picpipe.Plan{
+		MaxImages: 1, MaxUploadBytes: 10 << 20, MaxPresignedBytes: 10 << 20})}})
+	photo := fixture(t, "photo.jpg")
+	g := e.postJSON("/v1/uploads/presign", fmt.Sprintf(`{"content_type": "image/jpeg", "size": %d}`, len(photo)), nil).json(t)
+	u, _ := url.Parse(g["upload_url"].(string))
+	if r := e.do("PUT", u.Path, bytes.NewReader(photo), nil); r.status != 200 {
+		t.Fatalf("PUT = %d %s", r.status, r.body)
+	}
+	first := e.upload("photo.jpg", photo, nil, nil) // fills the quota meanwhile
+	if first.status != 201 {
+		t.Fatalf("first upload = %d %s", first.status, first.body)
+	}
+	use := `{"staging_key": "` + g["staging_key"].(string) + `", "quality": 50}`
+	if r := e.postJSON("/v1/images", use, nil); r.status != 429 || r.errorCode(t) != "quota_exceeded" {
+		t.Fatalf("over quota = %d %s; want 429", r.status, r.body)
+	}
+	if r := e.do("DELETE", "/v1/images/"+first.json(t)["id"].(string), nil, nil); r.status != 204 {
+		t.Fatal(r.status)
+	}
+	if r := e.postJSON("/v1/images", use, nil); r.status != 201 {
+		t.Fatalf("after freeing quota = %d %s; want 201", r.status, r.body)
+	}
+}
