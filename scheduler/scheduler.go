@@ -145,6 +145,7 @@ func (s *Scheduler) Register(w Handler) {
 func (s *Scheduler) Run(ctx context.Context) error {
 	sch := asynq.NewScheduler(s.deps.Redis, &asynq.SchedulerOpts{
 		Location: time.UTC,
+		Logger:   jobs.Logger{},
 		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
 			if !errors.Is(err, asynq.ErrTaskIDConflict) {
 				slog.Warn("schedule enqueue", "type", t.Type(), "err", err)

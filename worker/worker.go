@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"runtime"
 	"time"
 
@@ -109,7 +108,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		Queues:            jobs.Queues,
 		TaskCheckInterval: cfg.PollInterval,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
-		Logger:            slogAdapter{},
+		Logger:            jobs.Logger{},
 		RetryDelayFunc:    retryDelay(cfg.RetryDelay),
 
 		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
@@ -160,15 +159,6 @@ func logTasks(next asynq.Handler) asynq.Handler {
 		return err
 	})
 }
-
-// slogAdapter routes asynq's own logs to slog.
-type slogAdapter struct{}
-
-func (slogAdapter) Debug(args ...any) { slog.Debug(fmt.Sprint(args...)) }
-func (slogAdapter) Info(args ...any)  { slog.Info(fmt.Sprint(args...)) }
-func (slogAdapter) Warn(args ...any)  { slog.Warn(fmt.Sprint(args...)) }
-func (slogAdapter) Error(args ...any) { slog.Error(fmt.Sprint(args...)) }
-func (slogAdapter) Fatal(args ...any) { slog.Error(fmt.Sprint(args...)); os.Exit(1) }
 
 // retryDelay adapts f to asynq, falling back to asynq's default backoff.
 func retryDelay(f func(int, error) time.Duration) asynq.RetryDelayFunc {

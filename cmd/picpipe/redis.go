@@ -27,7 +27,7 @@ func privateRedis(ctx context.Context, bin, dataDir string) (string, func(), err
 		return "", nil, fmt.Errorf("redis: %w", err)
 	}
 	args := []string{"--dir", dir, "--appendonly", "yes", "--save", "",
-		"--maxmemory-policy", "noeviction", "--bind", "127.0.0.1"}
+		"--maxmemory-policy", "noeviction", "--bind", "127.0.0.1", "--loglevel", "warning"}
 	var url string
 	if sock := filepath.Join(dir, "redis.sock"); len(sock) < 100 {
 		args = append(args, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700")
