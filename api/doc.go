@@ -3,6 +3,6 @@
 // sniffing them, records them in the database and enqueues their
 // processing. It never decodes an image.
 //
-//	srv, err := api.New(cfg, api.Deps{DB: d, Store: st, Redis: opt})
+//	srv, err := api.New(ctx, cfg, api.Deps{DB: d, Store: st, Redis: opt})
 //	err = srv.Run(ctx) // until ctx is cancelled, then drains
 package api

@@ -5,6 +5,6 @@
 //	d, err := db.Open(ctx, "sqlite://./data/picpipe.db")
 //	if err := d.Migrate(ctx); err != nil { … }
 //	err = d.RunInTx(ctx, func(tx *db.DB) error {
-//		return tx.InsertImage(ctx, img)
+//		return tx.InsertImage(ctx, img, db.Quota{MaxImages: 50})
 //	})
 package db
