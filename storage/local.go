@@ -105,13 +105,17 @@ func (l *Local) Delete(_ context.Context, key string) error {
 	return nil
 }
 
-// List implements Store. Temporary files of writes in progress are skipped.
+// List implements Store; prefix "" lists the whole store. Temporary
+// files of writes in progress are skipped.
 func (l *Local) List(ctx context.Context, prefix string, fn func(string, time.Time) error) error {
-	dir, err := l.path(strings.TrimSuffix(prefix, "/"))
-	if err != nil {
-		return err
+	dir := l.root
+	if prefix = strings.TrimSuffix(prefix, "/"); prefix != "" {
+		var err error
+		if dir, err = l.path(prefix); err != nil {
+			return err
+		}
 	}
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
