@@ -11,9 +11,9 @@
 //	checkBudget     MaxEdge and MaxPixels (width × height × frames)
 //	passAnimatedGIF animated GIF: rebuilt without metadata, done
 //	loadImage       lazy load + shrink-on-load + orient + ICC→sRGB + fit
-//	decodePixels    the one decode; failures here are decode_failed
 //	stripMetadata   drop EXIF, XMP, IPTC, ICC, comments from the image
-//	encodeWebP      the one encode (encodeAVIF for the AVIF variant)
+//	encodeWebP      the one decode and encode, in one pass (or encodeAVIF);
+//	                a loader failure here is decode_failed
 //	cleanWebP       drop non-image chunks from the RIFF container
 //	verifyOutput    sniff the output, check its container is clean
 //
