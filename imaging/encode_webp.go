@@ -27,7 +27,6 @@ func encodeWebP(pctx *pipelineContext) error {
 	return nil
 }
 
-
 // decodesAlone builds the load pipeline again and decodes it into memory,
 // returning the failure if there is one.
 func decodesAlone(pctx *pipelineContext) error {
