@@ -28,6 +28,8 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
 	})
 
+	r.GET("/", s.discovery)
+	r.GET("/openapi.json", s.openapi)
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
 	r.GET("/u/:user/:file", s.deliver)
