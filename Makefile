@@ -5,10 +5,11 @@ GO       ?= go
 BIN      := bin/picpipe
 RUN_PKGS := pkg-config libvips-dev redis-server
 TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql
+BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2
 
-.PHONY: run build test vet deps deps-test clean
+.PHONY: run build test vet deps deps-test deps-bench bench clean
 
 ## run: install what is missing, build, and run everything on this machine
 run: deps build
@@ -24,6 +25,12 @@ test: deps-test vet
 	@url=$$(scripts/pg-test.sh start) && \
 	PICPIPE_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./...
 
+## bench: measure picpipe against the vips CLI on real photos and rewrite
+## BENCHMARKS.md (~10 minutes; not part of test or CI)
+bench: deps-bench build
+	@bench/corpus.sh bench/corpus
+	$(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -out BENCHMARKS.md
+
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }
 	$(GO) vet ./...
@@ -33,6 +40,9 @@ deps:
 
 deps-test:
 	@scripts/deps.sh $(TEST_PKGS)
+
+deps-bench:
+	@scripts/deps.sh $(BENCH_PKGS)
 
 clean:
 	rm -rf bin
