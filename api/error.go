@@ -49,6 +49,14 @@ type errorDetail struct {
 // the handler chain, and logs internal errors (and only those) with their
 // real text.
 func fail(c *gin.Context, err error) {
+	status, detail := errorResponse(c, err)
+	c.AbortWithStatusJSON(status, errorBody{detail})
+}
+
+// errorResponse is the status and error body of err, for fail and for the
+// answers that add to the body. It logs internal errors, and sets
+// Retry-After on 429 and 503 when the handler has not.
+func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 	code := picpipe.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
@@ -58,14 +66,18 @@ func fail(c *gin.Context, err error) {
 		slog.ErrorContext(c.Request.Context(), "internal error",
 			"err", err, "request_id", requestID(c), "path", c.Request.URL.Path)
 	}
-	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-		if c.Writer.Header().Get("Retry-After") == "" {
-			c.Header("Retry-After", strconv.Itoa(int(retryAfter.Seconds())))
+	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) &&
+		c.Writer.Header().Get("Retry-After") == "" {
+		wait := retryAfter
+		if code == picpipe.ECodeQuotaExceeded {
+			wait = quotaRetryAfter
 		}
+		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
 	}
-	c.AbortWithStatusJSON(status, errorBody{errorDetail{
-		Code: code, Message: picpipe.ErrorMessage(err), RequestID: requestID(c),
-	}})
+	if status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="picpipe"`)
+	}
+	return status, errorDetail{Code: code, Message: picpipe.ErrorMessage(err), RequestID: requestID(c)}
 }
 
 // failCode is fail with a new *picpipe.Error.

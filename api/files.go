@@ -143,9 +143,8 @@ func (s *Server) respondFiles(c *gin.Context, done []*db.File, errs []fileError)
 		errs = []fileError{}
 	}
 	if len(done) == 0 {
-		code := errs[0].Code
-		c.AbortWithStatusJSON(statusOf[code], gin.H{"error": errorDetail{Code: code,
-			Message: "no file was accepted: " + errs[0].Message, RequestID: requestID(c)}, "errors": errs})
+		status, detail := errorResponse(c, picpipe.Errorf(errs[0].Code, "no file was accepted: %s", errs[0].Message))
+		c.AbortWithStatusJSON(status, gin.H{"error": detail, "errors": errs})
 		return
 	}
 	uploaded := make([]fileJSON, len(done))
@@ -316,6 +315,7 @@ func (s *Server) createFileFromJSON(c *gin.Context) {
 	case len(done) == 0: // the one refusal commitFiles makes
 		failQuota(c, s.planOf(user))
 	default:
+		c.Header("Location", "/v1/files/"+done[0].ID)
 		c.JSON(http.StatusCreated, s.fileView(c, done[0]))
 	}
 }
@@ -369,6 +369,7 @@ func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, ra
 	})
 	switch f.Status {
 	case db.StatusReady:
+		c.Header("Location", "/v1/files/"+f.ID)
 		c.JSON(http.StatusCreated, s.fileView(c, f))
 	case db.StatusFailed:
 		failCode(c, f.ErrorCode, "file %s failed: %s", f.ID, f.ErrorMessage)

@@ -47,8 +47,8 @@ func TestAuth(t *testing.T) {
 				t.Fatalf("status = %d %s; want %d", r.status, r.body, tt.wantStatus)
 			}
 			if tt.wantStatus == 401 {
-				if got := r.errorCode(t); got != "unauthorized" {
-					t.Fatalf("code = %q; want unauthorized", got)
+				if got := r.errorCode(t); got != "unauthorized" || r.header.Get("WWW-Authenticate") == "" {
+					t.Fatalf("code = %q, WWW-Authenticate %q; want unauthorized with a challenge", got, r.header.Get("WWW-Authenticate"))
 				}
 			}
 		})

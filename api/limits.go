@@ -63,7 +63,6 @@ func (s *Server) checkQuota(images bool) gin.HandlerFunc {
 
 // failQuota answers 429 quota_exceeded naming the plan's limits.
 func failQuota(c *gin.Context, p picpipe.Plan) {
-	c.Header("Retry-After", strconv.Itoa(int(quotaRetryAfter.Seconds())))
 	failCode(c, picpipe.ECodeQuotaExceeded,
 		"quota exceeded: the plan allows %d images and %d bytes of originals; delete images to free quota",
 		p.MaxImages, p.MaxStorageBytes)

@@ -208,3 +208,29 @@ func TestUsageCountsDedupOnce(t *testing.T) {
 		t.Fatalf("usage = %v; want period %s, 1 image, 1 transform, %d bytes, 3 calls", u, period, len(photo))
 	}
 }
+
+// TestFilesQuota: files count against the storage quota only; a request
+// whose every file is over it is a 429 with Retry-After.
+func TestFilesQuota(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true,
+		api: api.Config{Plans: plans(picpipe.Plan{MaxImages: 1, MaxStorageBytes: 100, MaxUploadBytes: 1 << 20})}})
+	r := e.multi("/v1/files", []part{{"files", "a.txt", make80('a')}, {"files", "b.txt", make80('b')}}, nil)
+	if r.status != 201 || len(r.json(t)["uploaded"].([]any)) != 1 || r.json(t)["errors"].([]any)[0].(map[string]any)["code"] != "quota_exceeded" {
+		t.Fatalf("two files, room for one = %d %s; want one uploaded, one quota_exceeded", r.status, r.body)
+	}
+	r = e.multi("/v1/files", []part{{"files", "c.txt", []byte("thirty bytes, which is too many\n")}}, nil)
+	if r.status != 429 || r.errorCode(t) != "quota_exceeded" || r.header.Get("Retry-After") != "3600" {
+		t.Fatalf("over the storage quota = %d %s, Retry-After %q; want 429 with Retry-After 3600", r.status, r.body, r.header.Get("Retry-After"))
+	}
+	if b := e.blobs(""); len(b) != 1 {
+		t.Fatalf("blobs = %v; want only the stored file", b)
+	}
+}
+
+func make80(c byte) []byte {
+	b := make([]byte, 80)
+	for i := range b {
+		b[i] = c
+	}
+	return b
+}
