@@ -95,6 +95,11 @@ func (r *report) markdown() string {
 			p("- %s\n", n)
 		}
 	}
+	p("\n## Method\n\n")
+	p("- Corpus: `bench/corpus.sh` takes real photos from Debian packages (mate-backgrounds: the elephants and nature photographs; python3-skimage: astronaut (NASA, public domain), coffee, chelsea, motorcycle, and its logo as a real PNG with alpha; MATE's Gulp.png is artwork with alpha). Derived with the vips CLI and exiftool: JPEGs of the PNG photos, EXIF orientation 6 copies (pixels turned, tag set, so they display upright), a progressive JPEG, the 24 MP file (the 17.9 MP photo resampled ×1.16), a 10001×10000 PNG bomb, a JPEG cut in half. Classes: small ~0.3 MP, medium 2–2.5 MP, large 8.3 MP, 24 MP.\n")
+	p("- CPU: picpipe's figure is `imaging.Processor` called in the bench process with the options the worker uses, measured as the process's user+system CPU (getrusage RUSAGE_SELF) around each call with nothing else running in the process — libvips does the pixel work on a threadpool thread of its own, so a thread's rusage would miss it. The CLI's figure is the child's user+system CPU (`ProcessState`), which includes its start-up (~60 ms here, visible on small images). EXIF-rotated files are compared with `vips autorot`, as picpipe turns them upright.\n")
+	p("- Service: redis-server, `picpipe api` and `picpipe worker` (concurrency 2) run as separate processes on 127.0.0.1 with a throwaway SQLite database, a fresh stack per group of workloads, with a plan without quotas or rate limits. Uploads that would be dedup hits vary quality (78–86) and a resize box larger than the image. RSS is read from /proc/PID/status every 5 ms (and VmHWM after resetting it through clear_refs).\n")
+	p("- p99 over a handful of runs is close to the maximum; the runs column says how many there are.\n")
 	p("\n## Details\n\n")
 	for _, d := range r.details {
 		p("%s\n", d)

@@ -313,6 +313,15 @@ func (s *stack) waitIdle(timeout time.Duration, queues ...string) error {
 	return fmt.Errorf("queues %v still busy after %v", queues, timeout)
 }
 
+// active is the number of tasks running on queue q.
+func (s *stack) active(q string) int {
+	info, err := s.inspector.GetQueueInfo(q)
+	if err != nil {
+		return 0
+	}
+	return info.Active
+}
+
 // processed is how many tasks of queue q finished today.
 func (s *stack) processed(q string) int {
 	info, err := s.inspector.GetQueueInfo(q)
@@ -345,21 +354,35 @@ func resetPeak(pid int) {
 
 // rssSampler follows a process's RSS every 5 ms and keeps the peak.
 type rssSampler struct {
-	pid  int
+	pid int
+	// when, if set, says whether a sample counts (checked before each)
+	when func() bool
 	mu   sync.Mutex
 	peak float64
 	stop chan struct{}
 	done chan struct{}
 }
 
-func sampleRSS(pid int) *rssSampler {
+func sampleRSS(pid int) *rssSampler { return sampleRSSWhen(pid, nil) }
+
+// sampleRSSWhen samples only while when() is true, and does not use the
+// kernel's high-water mark (it would count the other moments too).
+func sampleRSSWhen(pid int, when func() bool) *rssSampler {
 	resetPeak(pid)
-	r := &rssSampler{pid: pid, stop: make(chan struct{}), done: make(chan struct{})}
+	r := &rssSampler{pid: pid, when: when, stop: make(chan struct{}), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		t := time.NewTicker(5 * time.Millisecond)
 		defer t.Stop()
 		for {
+			if r.when != nil && !r.when() {
+				select {
+				case <-r.stop:
+					return
+				case <-t.C:
+					continue
+				}
+			}
 			v := memStat(pid, "VmRSS")
 			r.mu.Lock()
 			r.peak = max(r.peak, v)
@@ -379,6 +402,9 @@ func sampleRSS(pid int) *rssSampler {
 func (r *rssSampler) Stop() float64 {
 	close(r.stop)
 	<-r.done
+	if r.when != nil {
+		return r.peak
+	}
 	return max(r.peak, memStat(r.pid, "VmHWM"))
 }
 
