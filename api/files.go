@@ -95,15 +95,12 @@ func (s *Server) newFile(user *db.User, name string) *db.File {
 
 // stageOneFile streams r as the file f, filling in its type, size and hash.
 func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limit int64) error {
-	var ft sniff.FileType
-	n, sum, err := s.stream(ctx, r, f.StorageKey, limit, func(header []byte) (err error) {
-		ft, err = sniff.File(header, f.Name)
-		return err
-	})
+	g := &fileGate{}
+	n, sum, err := s.stageThrough(ctx, r, f.StorageKey, limit, g, f.Name)
 	if err != nil {
 		return err
 	}
-	f.MIME, f.Ext, f.Size, f.SHA256 = ft.MIME, ft.Ext, n, sum
+	f.MIME, f.Ext, f.Size, f.SHA256 = g.t.MIME, g.t.Ext, n, sum
 	return nil
 }
 
@@ -284,7 +281,7 @@ func (s *Server) deleteFile(c *gin.Context) {
 func (s *Server) createFileFromJSON(c *gin.Context) {
 	user := userOf(c)
 	f := s.newFile(user, "")
-	src, err := s.readJSONSource(c, f.StorageKey, s.planOf(user).MaxUploadBytes, sniffFile)
+	src, err := s.readJSONSource(c, f.StorageKey, s.planOf(user).MaxUploadBytes, &fileGate{})
 	if err != nil {
 		fail(c, err)
 		return

@@ -146,7 +146,7 @@ func (s *Server) imageIntake(c *gin.Context, key string, limit int64) (*intake, 
 		}
 		return &intake{st: st, opts: st.Options}, nil
 	}
-	src, err := s.readJSONSource(c, key, limit, sniffImage)
+	src, err := s.readJSONSource(c, key, limit, s.imageGate())
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"os"
@@ -301,13 +302,13 @@ func TestRefusals(t *testing.T) {
 // synchronously as an error and on poll, with no blob left.
 func TestProcessingFailures(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{})
-	photo := fixture(t, "photo.jpg")
-	truncated := photo[:len(photo)/2]
-	r := e.upload("cut.jpg", truncated, nil, nil)
+	png := fixture(t, "alpha.png")
+	truncated := png[:len(png)/2] // a whole header: only decoding finds the cut
+	r := e.upload("cut.png", truncated, nil, nil)
 	if r.status != 422 || r.errorCode(t) != "decode_failed" {
-		t.Fatalf("truncated JPEG = %d %s; want 422 decode_failed", r.status, r.body)
+		t.Fatalf("truncated PNG = %d %s; want 422 decode_failed", r.status, r.body)
 	}
-	async := e.upload("cut.jpg", truncated, map[string]string{"quality": "50"}, map[string]string{"Prefer": "respond-async"})
+	async := e.upload("cut.png", truncated, map[string]string{"quality": "50"}, map[string]string{"Prefer": "respond-async"})
 	got := e.poll(async.json(t)["id"].(string))
 	if got["status"] != "failed" || got["error"].(map[string]any)["code"] != "decode_failed" || got["url"] != nil {
 		t.Fatalf("polled truncated upload = %v; want failed decode_failed", got)
@@ -316,8 +317,54 @@ func TestProcessingFailures(t *testing.T) {
 		t.Fatalf("blobs left behind: %v", b)
 	}
 	// A failed image does not block a later upload of the same bytes.
-	if r := e.upload("cut.jpg", truncated, nil, nil); r.status != 422 {
+	if r := e.upload("cut.png", truncated, nil, nil); r.status != 422 {
 		t.Fatalf("retry of a failed upload = %d; want 422 again", r.status)
+	}
+}
+
+// TestRefusedFromTheHeader: what the bytes passing through the API show
+// (a size over the limits in the header, a JPEG cut short) is refused at
+// once, before anything is queued, whichever way the bytes come in.
+func TestRefusedFromTheHeader(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true, api: api.Config{MaxEdge: 400}})
+	photo := fixture(t, "photo.jpg")    // 480×320
+	small := fixture(t, "orient-1.jpg") // 64×32
+	cut := small[:len(small)-100]
+	tests := []struct {
+		name    string
+		send    func() resp
+		code    string
+		refused bool
+	}{
+		{"edge over the limit, multipart", func() resp { return e.upload("p.jpg", photo, nil, nil) }, "too_many_pixels", true},
+		{"edge over the limit, base64", func() resp {
+			return e.postJSON("/v1/images", `{"data":"`+base64.StdEncoding.EncodeToString(photo)+`"}`, nil)
+		}, "too_many_pixels", true},
+		{"truncated JPEG, multipart", func() resp { return e.upload("cut.jpg", cut, nil, nil) }, "decode_failed", true},
+		{"truncated JPEG, async", func() resp {
+			return e.upload("cut.jpg", cut, nil, map[string]string{"Prefer": "respond-async"})
+		}, "decode_failed", true},
+		{"truncated JPEG, base64", func() resp {
+			return e.postJSON("/v1/images", `{"data":"`+base64.StdEncoding.EncodeToString(cut)+`"}`, nil)
+		}, "decode_failed", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.send()
+			if r.status != 422 || r.errorCode(t) != tt.code {
+				t.Fatalf("= %d %s; want 422 %s", r.status, r.body, tt.code)
+			}
+		})
+	}
+	if b := e.blobs(""); len(b) != 0 {
+		t.Fatalf("blobs left behind: %v", b)
+	}
+	if imgs, _ := e.db.ListImages(context.Background(), e.userID, "", 10); len(imgs) != 0 {
+		t.Fatalf("rows left behind: %d", len(imgs))
+	}
+	// A whole JPEG within the limits passes (no worker here: it is queued).
+	if r := e.upload("p.jpg", small, map[string]string{"resize": "100x"}, map[string]string{"Prefer": "respond-async"}); r.status != 202 {
+		t.Fatalf("whole small JPEG = %d %s; want 202", r.status, r.body)
 	}
 }
 

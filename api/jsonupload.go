@@ -9,7 +9,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
-	"picpipe/imaging/sniff"
 )
 
 // jsonOverhead is what a JSON upload body may hold besides the base64
@@ -27,26 +26,12 @@ type jsonSource struct {
 	declared string // the data URL's declared type, "" for plain base64
 }
 
-// sniffer checks the first bytes of a file named filename ("" while the
-// name is not known yet) and returns its media type.
-type sniffer func(header []byte, filename string) (string, error)
-
-func sniffImage(header []byte, filename string) (string, error) {
-	f, err := sniff.Image(header, filename)
-	return f.MIME, err
-}
-
-func sniffFile(header []byte, filename string) (string, error) {
-	f, err := sniff.File(header, filename)
-	return f.MIME, err
-}
-
 // readJSONSource reads a JSON upload body, decoding "data" (base64 or a
-// data URL) straight into the store under key as it streams in. The body
+// data URL) straight into the store under key through g as it streams in. The body
 // is refused before anything is read when its length shows the data
 // cannot fit limit. The extension of "filename" and a data URL's declared
 // type must agree with the bytes. On error nothing is left under key.
-func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, check sniffer) (*jsonSource, error) {
+func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, g gate) (*jsonSource, error) {
 	maxBody := base64Size(limit) + jsonOverhead
 	if c.Request.ContentLength > maxBody {
 		return nil, picpipe.Errorf(picpipe.ECodeFileTooLarge,
@@ -62,15 +47,18 @@ func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, check s
 			return err
 		}
 		src.hasData, src.declared = true, declared
-		src.size, src.sha256, err = s.stream(ctx, data, key, limit, func(h []byte) (err error) {
+		src.size, src.sha256, err = s.stream(ctx, g.wrap(data), key, limit, func(h []byte) (err error) {
 			header = append([]byte(nil), h...)
-			src.mime, err = check(h, "")
+			src.mime, err = g.check(h, "")
 			return err
 		})
+		if err == nil {
+			err = g.done()
+		}
 		return err
 	})
 	if err == nil && src.hasData {
-		err = checkNamedData(header, fields["filename"], src, check)
+		err = checkNamedData(header, fields["filename"], src, g)
 	}
 	if err != nil {
 		if src.hasData {
@@ -87,8 +75,8 @@ func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, check s
 
 // checkNamedData checks, once the whole body is read, the file name's
 // extension and the declared type against the bytes.
-func checkNamedData(header []byte, filename string, src *jsonSource, check sniffer) (err error) {
-	if src.mime, err = check(header, filename); err != nil {
+func checkNamedData(header []byte, filename string, src *jsonSource, g gate) (err error) {
+	if src.mime, err = g.check(header, filename); err != nil {
 		return err
 	}
 	if src.declared != "" && !sameType(src.declared, src.mime) {

@@ -101,13 +101,8 @@ func (s *Server) putUpload(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, g.MaxSize+1)
-	g.Size, g.SHA256, err = s.stream(ctx, c.Request.Body, g.StagingKey, g.MaxSize, func(h []byte) error {
-		f, err := sniff.Image(h, g.Filename)
-		if err == nil && f.MIME != g.ContentType {
-			err = picpipe.Errorf(picpipe.ECodeUnsupportedFormat, "the grant is for %s but the bytes are %s", g.ContentType, f.MIME)
-		}
-		return err
-	})
+	g.Size, g.SHA256, err = s.stageThrough(ctx, c.Request.Body, g.StagingKey, g.MaxSize,
+		&grantGate{imageGate: s.imageGate(), want: g.ContentType}, g.Filename)
 	if picpipe.ErrorCode(err) == picpipe.ECodeFileTooLarge || picpipe.ErrorCode(err) == picpipe.ECodePayloadTooLarge {
 		err = picpipe.Errorf(picpipe.ECodePayloadTooLarge, "the body exceeds the granted %d bytes", g.MaxSize)
 	}
@@ -137,4 +132,19 @@ func (s *Server) stagedFromGrant(c *gin.Context, key string, opts imageOptions) 
 		return nil, nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "nothing was uploaded to %s yet: PUT the bytes to the upload_url first", key)
 	}
 	return &staged{Key: g.StagingKey, Name: g.Filename, Size: g.Size, SHA256: g.SHA256, Options: opts}, g, nil
+}
+
+// grantGate is the imageGate of a presigned upload: the bytes must also be
+// the type the grant was made for.
+type grantGate struct {
+	*imageGate
+	want string
+}
+
+func (g *grantGate) check(header []byte, filename string) (string, error) {
+	mime, err := g.imageGate.check(header, filename)
+	if err == nil && mime != g.want {
+		err = picpipe.Errorf(picpipe.ECodeUnsupportedFormat, "the grant is for %s but the bytes are %s", g.want, mime)
+	}
+	return mime, err
 }

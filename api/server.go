@@ -29,6 +29,11 @@ type Config struct {
 	PublicURL string
 	// Plans are the account plans by name; nil means picpipe.DefaultPlans.
 	Plans picpipe.Plans
+	// MaxEdge and MaxPixels are the image size limits, checked on the
+	// upload's header where it tells the size (the workers check every
+	// image again); 0 means 8000 px and 100 million pixels.
+	MaxEdge   int
+	MaxPixels int64
 	// MaxRequestBytes bounds the body of a multi-file upload; 0 means
 	// 50 MiB.
 	MaxRequestBytes int64
@@ -54,6 +59,12 @@ func (c Config) WithDefaults() Config {
 	if c.Plans == nil {
 		c.Plans = picpipe.DefaultPlans()
 	}
+	if c.MaxEdge == 0 {
+		c.MaxEdge = 8000
+	}
+	if c.MaxPixels == 0 {
+		c.MaxPixels = 100_000_000
+	}
 	if c.MaxRequestBytes == 0 {
 		c.MaxRequestBytes = 50 << 20
 	}
@@ -77,6 +88,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.MaxEdge < 0 || c.MaxPixels < 0:
+		return errors.New("api: MaxEdge and MaxPixels must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:

@@ -86,19 +86,32 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 	return err
 }
 
-// stageFile sniffs, hashes and stores one image stream under st.Key,
+// stageFile stores one image stream under st.Key through an imageGate,
 // refusing it whole when it is not an accepted image or exceeds the limit.
 func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st *staged) error {
 	st.hasBytes = true
-	n, sum, err := s.stream(ctx, r, st.Key, st.Limit, func(header []byte) error {
-		_, err := sniff.Image(header, filename)
-		return err
-	})
+	n, sum, err := s.stageThrough(ctx, r, st.Key, st.Limit, s.imageGate(), filename)
 	if err != nil {
 		return err
 	}
 	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, sum
 	return nil
+}
+
+// stageThrough streams r to the store under key through g: g checks the
+// first bytes of a file named filename, watches the rest go by, and may
+// refuse the whole at the end, when the blob is removed again.
+func (s *Server) stageThrough(ctx context.Context, r io.Reader, key string, limit int64, g gate, filename string) (int64, string, error) {
+	n, sum, err := s.stream(ctx, g.wrap(r), key, limit, func(h []byte) error {
+		_, err := g.check(h, filename)
+		return err
+	})
+	if err == nil {
+		if err = g.done(); err != nil {
+			s.store.Delete(context.WithoutCancel(ctx), key)
+		}
+	}
+	return n, sum, err
 }
 
 // stream writes r to the store under key with storage.PutChecked,

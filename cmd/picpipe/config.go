@@ -87,7 +87,7 @@ func loadConfig() (config, error) {
 
 func (c config) apiConfig() api.Config {
 	return api.Config{
-		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans,
+		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans, MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels,
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown,
 	}
