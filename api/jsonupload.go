@@ -27,9 +27,9 @@ type jsonSource struct {
 }
 
 // readJSONSource reads a JSON upload body, decoding "data" (base64 or a
-// data URL) straight into the store under key through g as it streams in. The body
-// is refused before anything is read when its length shows the data
-// cannot fit limit. The extension of "filename" and a data URL's declared
+// data URL) straight into the store under key through g as it streams
+// in. The body is refused before anything is read when its length shows
+// the data cannot fit limit. The extension of "filename" and a data URL's declared
 // type must agree with the bytes. On error nothing is left under key.
 func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, g gate) (*jsonSource, error) {
 	maxBody := base64Size(limit) + jsonOverhead
@@ -40,25 +40,18 @@ func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, g gate)
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
 	ctx := c.Request.Context()
 	src := &jsonSource{}
-	var header []byte
+	rec := &recordingGate{gate: g}
 	fields, err := readJSONUpload(c.Request.Body, func(r io.Reader) error {
 		data, declared, err := decodeData(r)
 		if err != nil {
 			return err
 		}
 		src.hasData, src.declared = true, declared
-		src.size, src.sha256, err = s.stream(ctx, g.wrap(data), key, limit, func(h []byte) (err error) {
-			header = append([]byte(nil), h...)
-			src.mime, err = g.check(h, "")
-			return err
-		})
-		if err == nil {
-			err = g.done()
-		}
+		src.size, src.sha256, err = s.stageThrough(ctx, data, key, limit, rec, "")
 		return err
 	})
 	if err == nil && src.hasData {
-		err = checkNamedData(header, fields["filename"], src, g)
+		err = checkNamedData(rec.header, fields["filename"], src, g)
 	}
 	if err != nil {
 		if src.hasData {
@@ -71,6 +64,18 @@ func (s *Server) readJSONSource(c *gin.Context, key string, limit int64, g gate)
 	}
 	src.fields = fields
 	return src, nil
+}
+
+// recordingGate keeps the first bytes its gate saw, to check them again
+// once the file name is known.
+type recordingGate struct {
+	gate
+	header []byte
+}
+
+func (r *recordingGate) check(header []byte, filename string) (string, error) {
+	r.header = append([]byte(nil), header...)
+	return r.gate.check(header, filename)
 }
 
 // checkNamedData checks, once the whole body is read, the file name's
