@@ -3,6 +3,7 @@ package imaging
 import (
 	"bytes"
 	"image/gif"
+	"slices"
 	"testing"
 )
 
@@ -34,7 +35,7 @@ func TestStripGIF(t *testing.T) {
 		t.Fatalf("decode output: %v", err)
 	}
 	orig, _ := gif.DecodeAll(bytes.NewReader(fixture(t, "anim.gif")))
-	if len(g.Image) != 3 || g.LoopCount != orig.LoopCount || !equalInts(g.Delay, orig.Delay) {
+	if len(g.Image) != 3 || g.LoopCount != orig.LoopCount || !slices.Equal(g.Delay, orig.Delay) {
 		t.Errorf("frames %d loop %d delays %v, want 3 frames loop %d delays %v",
 			len(g.Image), g.LoopCount, g.Delay, orig.LoopCount, orig.Delay)
 	}
@@ -65,16 +66,4 @@ func TestStripGIFRejectsMalformed(t *testing.T) {
 			t.Errorf("%s: stripGIF = nil error, want one", name)
 		}
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

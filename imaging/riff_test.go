@@ -3,6 +3,7 @@ package imaging
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"testing"
 )
 
@@ -52,7 +53,7 @@ func TestStripWebP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stripWebP error = %v", err)
 	}
-	if got, want := chunkIDs(t, clean), []string{"VP8X", "ANIM", "ANMF"}; !equal(got, want) {
+	if got, want := chunkIDs(t, clean), []string{"VP8X", "ANIM", "ANMF"}; !slices.Equal(got, want) {
 		t.Errorf("chunks = %q, want %q", got, want)
 	}
 	chunks, _ := webpChunks(clean)
@@ -94,16 +95,4 @@ func TestCheckWebPFrameChunks(t *testing.T) {
 	if err := checkWebPClean(riffFile(riffChunk{"ANMF", frame})); err == nil {
 		t.Error("checkWebPClean = nil, want an error for EXIF inside a frame")
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
