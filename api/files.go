@@ -56,12 +56,8 @@ func (s *Server) fileView(c *gin.Context, f *db.File) fileJSON {
 }
 
 func isImageMIME(m string) bool {
-	for _, t := range []sniff.FileType{sniff.FileJPEG, sniff.FilePNG, sniff.FileGIF, sniff.FileWebP} {
-		if t.MIME == m {
-			return true
-		}
-	}
-	return false
+	t, _ := sniff.FileTypeOf(m)
+	return t.Image
 }
 
 // fileError is one refused file of a multi-file upload.
@@ -303,7 +299,8 @@ func (s *Server) createFileFromJSON(c *gin.Context) {
 		s.createFileFromURL(c, user, f, src.fields["url"], expiry)
 		return
 	}
-	f.Name, f.MIME, f.Ext = sanitizeName(src.fields["filename"]), src.mime, fileExt(src.mime)
+	t, _ := sniff.FileTypeOf(src.mime)
+	f.Name, f.MIME, f.Ext = sanitizeName(src.fields["filename"]), src.mime, t.Ext
 	f.Size, f.SHA256 = src.size, src.sha256
 	done, _, err := s.commitFiles(ctx, user, []*db.File{f}, expiry)
 	switch {
@@ -315,17 +312,6 @@ func (s *Server) createFileFromJSON(c *gin.Context) {
 		c.Header("Location", "/v1/files/"+done[0].ID)
 		c.JSON(http.StatusCreated, s.fileView(c, done[0]))
 	}
-}
-
-// fileExt is the canonical extension of an accepted file type.
-func fileExt(mime string) string {
-	for _, t := range []sniff.FileType{sniff.FileJPEG, sniff.FilePNG, sniff.FileGIF, sniff.FileWebP,
-		sniff.FilePDF, sniff.FileText, sniff.FileCSV, sniff.FileMarkdown, sniff.FileJSON} {
-		if t.MIME == mime {
-			return t.Ext
-		}
-	}
-	return ""
 }
 
 // createFileFromURL records a file to fetch from rawURL and enqueues its

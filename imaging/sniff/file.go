@@ -37,6 +37,19 @@ var (
 
 const acceptedFiles = "jpeg, png, gif, webp, pdf, txt, csv, md, json"
 
+// fileTypes lists the accepted general file types.
+var fileTypes = []FileType{FileJPEG, FilePNG, FileGIF, FileWebP, FilePDF, FileText, FileCSV, FileMarkdown, FileJSON}
+
+// FileTypeOf returns the accepted file type served as mime, or false.
+func FileTypeOf(mime string) (FileType, bool) {
+	for _, t := range fileTypes {
+		if t.MIME == mime {
+			return t, true
+		}
+	}
+	return FileType{}, false
+}
+
 // fileExtensions maps the extensions a file may have to its type.
 var fileExtensions = map[string]FileType{
 	".jpg": FileJPEG, ".jpeg": FileJPEG, ".jpe": FileJPEG, ".jfif": FileJPEG,
@@ -89,8 +102,8 @@ func File(header []byte, filename string) (FileType, error) {
 }
 
 func binaryType(m *mimetype.MIME) (FileType, bool) {
-	for _, t := range []FileType{FileJPEG, FilePNG, FileGIF, FileWebP, FilePDF} {
-		if m.Is(t.MIME) {
+	for _, t := range fileTypes {
+		if (t.Image || t == FilePDF) && m.Is(t.MIME) {
 			return t, true
 		}
 	}
