@@ -37,18 +37,28 @@ func (s *Server) deliver(c *gin.Context) {
 		return
 	}
 	v := chooseVariant(img, c.GetHeader("Accept"))
-	blob, err := s.store.Open(c.Request.Context(), v.key)
+	s.serveBlob(c, v.key, map[string]string{
+		"Content-Type": v.mime, "Cache-Control": immutable,
+		"ETag": `"` + img.Hash + "-" + v.format + `"`, "Vary": "Accept", "X-Picpipe-Format": v.format,
+	})
+}
+
+// immutable is the Cache-Control of content that never changes.
+const immutable = "public, max-age=31536000, immutable"
+
+// serveBlob serves the blob under key with header, never to be sniffed,
+// answering conditional and Range requests.
+func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string) {
+	blob, err := s.store.Open(c.Request.Context(), key)
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	defer blob.Close()
 	h := c.Writer.Header()
-	h.Set("Content-Type", v.mime)
-	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", `"`+img.Hash+"-"+v.format+`"`)
-	h.Set("Vary", "Accept")
-	h.Set("X-Picpipe-Format", v.format)
+	for k, v := range header {
+		h.Set(k, v)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
 }
@@ -123,13 +133,6 @@ func (s *Server) deliverFile(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	blob, err := s.store.Open(c.Request.Context(), f.StorageKey)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	defer blob.Close()
-	h := c.Writer.Header()
 	ct := f.MIME
 	if strings.HasPrefix(ct, "text/") || ct == "application/json" {
 		ct += "; charset=utf-8"
@@ -138,17 +141,15 @@ func (s *Server) deliverFile(c *gin.Context) {
 	if isImageMIME(f.MIME) {
 		disposition = "inline"
 	}
-	h.Set("Content-Type", ct)
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": displayName(f)}))
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", fileCSP)
-	h.Set("ETag", `"`+f.SHA256+`"`)
+	cache := immutable
 	if f.ExpiresAt != nil {
-		h.Set("Cache-Control", "private, max-age="+strconv.FormatInt(*f.ExpiresAt-now, 10))
-	} else {
-		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+		cache = "private, max-age=" + strconv.FormatInt(*f.ExpiresAt-now, 10)
 	}
-	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
+	s.serveBlob(c, f.StorageKey, map[string]string{
+		"Content-Type":            ct,
+		"Content-Disposition":     mime.FormatMediaType(disposition, map[string]string{"filename": displayName(f)}),
+		"Content-Security-Policy": fileCSP, "ETag": `"` + f.SHA256 + `"`, "Cache-Control": cache,
+	})
 }
 
 // displayName is the name a file is saved under: the name it came with,
