@@ -36,7 +36,13 @@ func (s *Server) deliver(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	v := chooseVariant(img, c.GetHeader("Accept"))
+	accept := c.GetHeader("Accept")
+	var avif *db.Variant
+	if acceptQ(accept, "image/avif") > 0 {
+		// Not found or unreadable: the base format serves.
+		avif, _ = s.db.VariantOf(c.Request.Context(), img.ID, db.VariantAVIF)
+	}
+	v := chooseVariant(img, avif, accept)
 	s.serveBlob(c, v.key, map[string]string{
 		"Content-Type": v.mime, "Cache-Control": immutable,
 		"ETag": `"` + img.Hash + "-" + v.format + `"`, "Vary": "Accept", "X-Picpipe-Format": v.format,
@@ -63,16 +69,17 @@ func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string)
 	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
 }
 
-// chooseVariant picks AVIF when it is ready and accept prefers it at least
-// as much as the base format, the base format otherwise.
-func chooseVariant(img *db.Image, accept string) variant {
+// chooseVariant picks the AVIF variant avif (nil when there is none) when
+// it is ready and accept prefers it at least as much as the base format,
+// the base format otherwise.
+func chooseVariant(img *db.Image, avif *db.Variant, accept string) variant {
 	base := variant{format: img.Format, mime: "image/" + img.Format, key: img.OutputKey}
-	if img.AVIFStatus != db.StatusReady || img.AVIFKey == "" {
+	if avif == nil || avif.Status != db.StatusReady || avif.StorageKey == "" {
 		return base
 	}
 	qa := acceptQ(accept, "image/avif")
 	if qa > 0 && qa >= acceptQ(accept, base.mime) {
-		return variant{format: "avif", mime: "image/avif", key: img.AVIFKey}
+		return variant{format: "avif", mime: "image/avif", key: avif.StorageKey}
 	}
 	return base
 }

@@ -7,32 +7,34 @@ import (
 )
 
 func TestChooseVariant(t *testing.T) {
-	ready := &db.Image{Format: "webp", OutputKey: "o.webp", AVIFStatus: db.StatusReady, AVIFKey: "o.avif"}
-	pending := &db.Image{Format: "webp", OutputKey: "o.webp"}
-	failed := &db.Image{Format: "webp", OutputKey: "o.webp", AVIFStatus: db.StatusFailed}
+	webp := &db.Image{Format: "webp", OutputKey: "o.webp"}
+	ready := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusReady, StorageKey: "o.avif"}
+	queued := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusQueued}
+	failed := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusFailed}
 	gif := &db.Image{Format: "gif", OutputKey: "o.gif"}
 	tests := []struct {
 		name   string
 		img    *db.Image
+		avif   *db.Variant
 		accept string
 		want   string
 	}{
-		{"browser, avif ready", ready, "image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "avif"},
-		{"browser, avif not yet made", pending, "image/avif,image/webp,*/*", "webp"},
-		{"browser, avif failed", failed, "image/avif,image/webp,*/*", "webp"},
-		{"webp only", ready, "image/webp", "webp"},
-		{"avif lower q", ready, "image/avif;q=0.4,image/webp;q=0.9", "webp"},
-		{"avif refused", ready, "image/avif;q=0,*/*", "webp"},
-		{"avif equal q", ready, "image/avif;q=0.8,image/webp;q=0.8", "avif"},
-		{"wildcard", ready, "*/*", "avif"},
-		{"no accept", ready, "", "avif"},
-		{"case and spaces", ready, " IMAGE/AVIF ; Q=1 , image/webp", "avif"},
-		{"specific beats wildcard", ready, "image/*;q=1,image/avif;q=0.1", "webp"},
-		{"gif stays gif", gif, "image/avif,*/*", "gif"},
+		{"browser, avif ready", webp, ready, "image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "avif"},
+		{"browser, avif not yet made", webp, queued, "image/avif,image/webp,*/*", "webp"},
+		{"browser, avif failed", webp, failed, "image/avif,image/webp,*/*", "webp"},
+		{"webp only", webp, ready, "image/webp", "webp"},
+		{"avif lower q", webp, ready, "image/avif;q=0.4,image/webp;q=0.9", "webp"},
+		{"avif refused", webp, ready, "image/avif;q=0,*/*", "webp"},
+		{"avif equal q", webp, ready, "image/avif;q=0.8,image/webp;q=0.8", "avif"},
+		{"wildcard", webp, ready, "*/*", "avif"},
+		{"no accept", webp, ready, "", "avif"},
+		{"case and spaces", webp, ready, " IMAGE/AVIF ; Q=1 , image/webp", "avif"},
+		{"specific beats wildcard", webp, ready, "image/*;q=1,image/avif;q=0.1", "webp"},
+		{"gif stays gif", gif, nil, "image/avif,*/*", "gif"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := chooseVariant(tt.img, tt.accept).format; got != tt.want {
+			if got := chooseVariant(tt.img, tt.avif, tt.accept).format; got != tt.want {
 				t.Fatalf("chooseVariant(%q) = %s; want %s", tt.accept, got, tt.want)
 			}
 		})

@@ -219,14 +219,18 @@ func TestAVIFNegotiation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if img.AVIFStatus == db.StatusReady {
+		v, err := e.db.VariantOf(context.Background(), id, db.VariantAVIF)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Status == db.StatusReady {
 			if img.SourceKey != "" || len(e.blobs("staging")) != 0 {
 				t.Fatalf("source kept after AVIF: %q, %v", img.SourceKey, e.blobs("staging"))
 			}
 			break
 		}
-		if img.AVIFStatus == db.StatusFailed || time.Now().After(deadline) {
-			t.Fatalf("avif status %q", img.AVIFStatus)
+		if v.Status == db.StatusFailed || time.Now().After(deadline) {
+			t.Fatalf("avif status %q", v.Status)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,6 +1,8 @@
 package db
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strings"
 
 	"github.com/google/uuid"
@@ -49,4 +51,12 @@ func bitsAt(u uuid.UUID, shift uint) byte {
 		}
 	}
 	return byte(v)
+}
+
+// NewAttempt returns a new attempt token: 16 random hex digits, which
+// also make the blob keys of one attempt's outputs its own.
+func NewAttempt() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -114,11 +114,14 @@ func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) erro
 }
 
 // ClaimImage moves a queued (or interrupted processing) live image to
-// processing and counts the attempt. It returns the claimed row, or
-// ErrImageNotFound when the image is gone, deleted or already final.
+// processing under a new attempt token and counts the attempt. It returns
+// the claimed row, whose Attempt only this claim holds, or
+// ErrImageNotFound when the image is gone, deleted or already final. A
+// later claim takes the row over: the earlier run can then neither finish
+// nor fail it.
 func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, error) {
 	res, err := d.idb.NewUpdate().Model((*Image)(nil)).
-		Set("status = ?", StatusProcessing).
+		Set("status = ?", StatusProcessing).Set("attempt = ?", NewAttempt()).
 		Set("attempts = attempts + 1").Set("updated_at = ?", now).
 		Where("id = ?", id).Where("deleted_at IS NULL").
 		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
@@ -133,11 +136,13 @@ func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, erro
 }
 
 // FinishImage stores the processing result of img (status ready, format,
-// output key and size, dimensions) if it is still processing and not
-// deleted, and counts a transform for the user in the period of
-// img.UpdatedAt. It returns ErrImageNotFound when the row moved on
-// meanwhile.
-func (d *DB) FinishImage(ctx context.Context, img *Image) error {
+// output key and size, dimensions, source key) if img.Attempt still holds
+// the row and it is not deleted, queues the variants named by kinds, and
+// counts a transform for the user in the period of img.UpdatedAt, all in
+// one transaction. It returns ErrImageNotFound when the row moved on
+// meanwhile (deleted, or claimed by a later attempt): then nothing of
+// this attempt is recorded.
+func (d *DB) FinishImage(ctx context.Context, img *Image, kinds ...string) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		img.Status = StatusReady
 		err := tx.updateProcessing(ctx, img,
@@ -146,13 +151,17 @@ func (d *DB) FinishImage(ctx context.Context, img *Image) error {
 		if err != nil {
 			return err
 		}
+		if err := tx.queueVariants(ctx, img.ID, img.UpdatedAt, kinds); err != nil {
+			return err
+		}
 		return tx.countTransform(ctx, img.UserID, Period(img.UpdatedAt))
 	})
 }
 
 // FailImage ends a queued or processing, not deleted image failed with a
-// code and message and gives its quota back. It returns ErrImageNotFound
-// when the row is already final or deleted.
+// code and message, if img.Attempt still holds it, and gives its quota
+// back. It returns ErrImageNotFound when the row is already final,
+// deleted, or claimed by a later attempt.
 func (d *DB) FailImage(ctx context.Context, img *Image) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		img.Status = StatusFailed
@@ -168,6 +177,7 @@ func (d *DB) FailImage(ctx context.Context, img *Image) error {
 func (d *DB) updateProcessing(ctx context.Context, img *Image, cols ...string) error {
 	res, err := d.idb.NewUpdate().Model(img).Column(cols...).WherePK().
 		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("deleted_at IS NULL").
+		Where("attempt = ?", img.Attempt).
 		Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("db: update image %s: %w", img.ID, err)
@@ -207,21 +217,6 @@ func (d *DB) RemoveImage(ctx context.Context, img *Image) error {
 		}
 		return tx.release(ctx, img.UserID, 1, img.SourceSize)
 	})
-}
-
-// SetAVIF stores the AVIF variant fields and source key of a ready image.
-// It returns ErrImageNotFound when the image is not ready.
-func (d *DB) SetAVIF(ctx context.Context, img *Image) error {
-	res, err := d.idb.NewUpdate().Model(img).
-		Column("avif_status", "avif_key", "avif_size", "source_key", "updated_at").
-		WherePK().Where("status = ?", StatusReady).Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: set avif of %s: %w", img.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrImageNotFound
-	}
-	return nil
 }
 
 // DeletedImagesBefore returns up to limit images soft-deleted before the
@@ -265,7 +260,8 @@ func (d *DB) SourceKeyInUse(ctx context.Context, key string) (bool, error) {
 // AttachSource records the fetched source of a queued image fetched from a
 // URL (img's SourceKey, SourceName, SourceSize, SourceSHA256) and counts
 // its bytes against q, or returns ErrQuotaExceeded and changes nothing, or
-// ErrImageNotFound when the image is no longer queued.
+// ErrImageNotFound when the image is no longer queued or another fetch
+// attached its source first.
 func (d *DB) AttachSource(ctx context.Context, img *Image, q Quota) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		if err := tx.reserve(ctx, img.UserID, 0, img.SourceSize, q); err != nil {
@@ -273,7 +269,7 @@ func (d *DB) AttachSource(ctx context.Context, img *Image, q Quota) error {
 		}
 		res, err := tx.idb.NewUpdate().Model(img).
 			Column("source_key", "source_name", "source_size", "source_sha256", "updated_at").WherePK().
-			Where("status = ?", StatusQueued).Where("deleted_at IS NULL").Exec(ctx)
+			Where("status = ?", StatusQueued).Where("deleted_at IS NULL").Where("source_key = ''").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("db: attach source: %w", err)
 		}

@@ -80,19 +80,46 @@ type Image struct {
 	OutputSize   int64  `bun:"output_size,notnull"`
 	Width        int    `bun:"width,notnull"`
 	Height       int    `bun:"height,notnull"`
-	AVIFStatus   string `bun:"avif_status,notnull"`
-	AVIFKey      string `bun:"avif_key,notnull"`
-	AVIFSize     int64  `bun:"avif_size,notnull"`
 	Attempts     int    `bun:"attempts,notnull"`
-	CreatedAt    int64  `bun:"created_at,notnull"`
-	UpdatedAt    int64  `bun:"updated_at,notnull"`
-	DeletedAt    *int64 `bun:"deleted_at"`
+	// Attempt is the token of the claim that may finish the image; each
+	// claim takes a new one, so an older run's outcome is refused.
+	Attempt   string `bun:"attempt,notnull"`
+	CreatedAt int64  `bun:"created_at,notnull"`
+	UpdatedAt int64  `bun:"updated_at,notnull"`
+	DeletedAt *int64 `bun:"deleted_at"`
 }
 
 // Done reports whether the image reached a final status.
-func (img *Image) Done() bool {
-	return img.Status == StatusReady || img.Status == StatusFailed
+func (img *Image) Done() bool { return final(img.Status) }
+
+func final(status string) bool { return status == StatusReady || status == StatusFailed }
+
+// Variant kinds: renditions made in the background after an image is
+// ready, each with its own state.
+const VariantAVIF = "avif"
+
+// Variant is a rendition of a ready image made by its own task (the AVIF).
+// It is queued when its image becomes ready and ends ready or failed; the
+// staged source of the image is kept until its last variant is final.
+// Like an image, each claim takes a new Attempt token, and only the
+// holder's outcome is recorded.
+type Variant struct {
+	bun.BaseModel `bun:"table:variants"`
+
+	ImageID    string `bun:"image_id,pk"`
+	Kind       string `bun:"kind,pk"`
+	Status     string `bun:"status,notnull"`
+	StorageKey string `bun:"storage_key,notnull"`
+	Size       int64  `bun:"size,notnull"`
+	Attempt    string `bun:"attempt,notnull"`
+	Attempts   int    `bun:"attempts,notnull"`
+	ErrorCode  string `bun:"error_code,notnull"`
+	CreatedAt  int64  `bun:"created_at,notnull"`
+	UpdatedAt  int64  `bun:"updated_at,notnull"`
 }
+
+// Done reports whether the variant reached a final status.
+func (v *Variant) Done() bool { return final(v.Status) }
 
 // File is a general file stored as it was sent: a document, a text, an
 // image kept unprocessed. A file fetched from a URL is queued until its

@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"picpipe"
+	"picpipe/db"
 )
 
 // Task type names.
@@ -18,16 +19,18 @@ const (
 )
 
 // Queues, by priority. Uploads someone waits for go to QueueCritical,
-// asynchronous uploads to QueueDefault, background variants and
-// maintenance to QueueLow.
+// asynchronous uploads to QueueDefault, background variants to QueueLow.
+// Maintenance has a queue of its own, so that its short runs never wait
+// behind a backlog of variants.
 const (
-	QueueCritical = "critical"
-	QueueDefault  = "default"
-	QueueLow      = "low"
+	QueueCritical    = "critical"
+	QueueDefault     = "default"
+	QueueLow         = "low"
+	QueueMaintenance = "maintenance"
 )
 
 // Queues maps each queue to its weight for the worker's weighted priority.
-var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1, QueueMaintenance: 3}
 
 // Retention keeps finished tasks visible in asynqmon for a while.
 const Retention = time.Hour
@@ -52,9 +55,23 @@ func NewImageProcessTask(imageID string, urgent bool) (*asynq.Task, error) {
 		asynq.Queue(q), asynq.MaxRetry(5), asynq.Timeout(2*time.Minute))
 }
 
-// NewImageAVIFTask returns the low-priority image:avif task for imageID.
-func NewImageAVIFTask(imageID string) (*asynq.Task, error) {
-	return newImageTask(TypeImageAVIF, imageID,
+// variantTypes maps each variant kind to the type of the task that makes
+// it.
+var variantTypes = map[string]string{db.VariantAVIF: TypeImageAVIF}
+
+// VariantTaskType returns the type of the task that makes variants of
+// kind, or "" for an unknown kind.
+func VariantTaskType(kind string) string { return variantTypes[kind] }
+
+// NewVariantTask returns the low-priority task that makes the variant kind
+// of imageID (image:avif for the AVIF), with task id
+// ImageTaskID(type, imageID).
+func NewVariantTask(imageID, kind string) (*asynq.Task, error) {
+	typ := VariantTaskType(kind)
+	if typ == "" {
+		return nil, fmt.Errorf("jobs: no task makes variant %q", kind)
+	}
+	return newImageTask(typ, imageID,
 		asynq.Queue(QueueLow), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute))
 }
 
@@ -101,9 +118,9 @@ func RedisOpt(url string) (asynq.RedisClientOpt, error) {
 	}, nil
 }
 
-// TypeReconcile is the periodic task that re-enqueues images stuck in
-// queued or processing (a crash between commit and enqueue, a flushed
-// Redis).
+// TypeReconcile is the periodic task that takes up work no task will
+// finish: rows and variants whose task was lost, ran out of retries, or
+// died with its worker.
 const TypeReconcile = "maintenance:reconcile"
 
 // TypeResetTransforms is the monthly task that starts the new month's
@@ -114,13 +131,32 @@ const TypeResetTransforms = "maintenance:reset-transforms"
 // and the rows of long-deleted images.
 const TypePurge = "maintenance:purge"
 
-// NewMaintenanceTask returns the periodic task typ (TypeReconcile,
-// TypeResetTransforms or TypePurge) on the low queue. Its fixed task id
-// makes a second scheduler's enqueue, or one while a run is still queued
-// or running, a no-op; the handlers are idempotent besides.
-func NewMaintenanceTask(typ string) *asynq.Task {
-	return asynq.NewTask(typ, nil, asynq.Queue(QueueLow), asynq.MaxRetry(3),
-		asynq.Timeout(10*time.Minute), asynq.TaskID(typ))
+// NewMaintenanceTask returns a run of the periodic task typ
+// (TypeReconcile, TypeResetTransforms or TypePurge) on the maintenance
+// queue, unique for unique: a second scheduler's enqueue of the same
+// period is refused with asynq.ErrDuplicateTask. Choose unique shorter
+// than the period, so that no run, whatever became of it, keeps the next
+// period's from being enqueued. A failed run is not retried: the next
+// period's run is its retry, and the failure stays archived for
+// operators to see.
+func NewMaintenanceTask(typ string, unique time.Duration) *asynq.Task {
+	return asynq.NewTask(typ, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(0),
+		asynq.Timeout(10*time.Minute), asynq.Unique(unique), asynq.Retention(Retention))
+}
+
+// IsWork reports whether tasks of type typ do the work of a row (an
+// image, a variant, a fetch), as opposed to maintenance.
+func IsWork(typ string) bool {
+	switch typ {
+	case TypeImageProcess, TypeIngestURL:
+		return true
+	}
+	for _, t := range variantTypes {
+		if t == typ {
+			return true
+		}
+	}
+	return false
 }
 
 // TypeIngestURL is the task that fetches a remote URL a client asked for

@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"picpipe/db"
 	"picpipe/internal/testenv"
 	"picpipe/jobs"
 )
@@ -35,9 +36,12 @@ func TestImageProcessTaskIsUniquePerImage(t *testing.T) {
 	if _, err := c.Enqueue(again); !errors.Is(err, asynq.ErrTaskIDConflict) {
 		t.Fatalf("second enqueue = %v; want ErrTaskIDConflict", err)
 	}
-	avif, _ := jobs.NewImageAVIFTask("img_1")
-	if info, err := c.Enqueue(avif); err != nil || info.Queue != jobs.QueueLow {
-		t.Fatalf("avif enqueue = %+v, %v; want low queue", info, err)
+	avif, _ := jobs.NewVariantTask("img_1", db.VariantAVIF)
+	if info, err := c.Enqueue(avif); err != nil || info.Queue != jobs.QueueLow || info.Type != jobs.TypeImageAVIF {
+		t.Fatalf("avif enqueue = %+v, %v; want image:avif on the low queue", info, err)
+	}
+	if _, err := jobs.NewVariantTask("img_1", "tiff"); err == nil {
+		t.Fatal("NewVariantTask of an unknown kind succeeded")
 	}
 }
 

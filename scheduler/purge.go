@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"picpipe/db"
+	"picpipe/storage"
 )
 
 // purgeBatch bounds the deleted images one purge run removes.
@@ -14,9 +15,10 @@ const purgeBatch = 500
 
 // Purge removes what no live row needs any more: temporary files past
 // their expiry (giving their quota back), and, older than PurgeGrace, the
-// blobs and rows of deleted images and files, expired upload grants, and
-// staged uploads no row points to (a crash after staging, an upload
-// refused mid-way, a presigned upload never used). It returns how many
+// blobs and rows of deleted images (with their variants) and files,
+// expired upload grants, staged uploads no row points to (a crash after
+// staging, an upload refused mid-way, a presigned upload never used), and
+// the partial writes of processes that died mid-write. It returns how many
 // blobs and rows it removed. A blob a live row points to is never
 // touched, and running it twice removes nothing more.
 func (s *Scheduler) Purge(ctx context.Context) (int, error) {
@@ -28,6 +30,7 @@ func (s *Scheduler) Purge(ctx context.Context) (int, error) {
 		func() (int, error) { return s.purgeFiles(ctx, now.Unix(), before.Unix()) },
 		func() (int, error) { return s.deps.DB.DeleteGrantsBefore(ctx, before.Unix()) },
 		func() (int, error) { return s.purgeStaging(ctx, before) },
+		func() (int, error) { return s.purgeLeftovers(ctx, before) },
 	} {
 		n, err := step()
 		total += n
@@ -73,7 +76,15 @@ func (s *Scheduler) purgeDeletedImages(ctx context.Context, before int64) (int, 
 	}
 	removed := 0
 	for _, img := range imgs {
-		for _, key := range []string{img.OutputKey, img.AVIFKey, img.SourceKey} {
+		variants, err := s.deps.DB.VariantsOf(ctx, img.ID)
+		if err != nil {
+			return removed, err
+		}
+		keys := []string{img.OutputKey, img.SourceKey}
+		for _, v := range variants {
+			keys = append(keys, v.StorageKey)
+		}
+		for _, key := range keys {
 			if key == "" {
 				continue
 			}
@@ -118,4 +129,14 @@ func (s *Scheduler) purgeStaging(ctx context.Context, before time.Time) (int, er
 		removed++
 	}
 	return removed, nil
+}
+
+// purgeLeftovers removes partial writes older than before, where the
+// store can leave them.
+func (s *Scheduler) purgeLeftovers(ctx context.Context, before time.Time) (int, error) {
+	lc, ok := s.deps.Store.(storage.LeftoverCollector)
+	if !ok {
+		return 0, nil
+	}
+	return lc.RemoveLeftovers(ctx, before)
 }

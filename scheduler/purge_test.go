@@ -53,8 +53,13 @@ func TestPurge(t *testing.T) {
 				t.Fatal(err)
 			}
 			if len(blobs) > 1 {
-				img.OutputKey, img.AVIFKey = blobs[1], blobs[2]
-				if err := d.Exec(ctx, "UPDATE images SET output_key = ?, avif_key = ? WHERE id = ?", img.OutputKey, img.AVIFKey, img.ID); err != nil {
+				img.OutputKey = blobs[1]
+				if err := d.Exec(ctx, "UPDATE images SET output_key = ? WHERE id = ?", img.OutputKey, img.ID); err != nil {
+					t.Fatal(err)
+				}
+				err := d.Exec(ctx, "INSERT INTO variants (image_id, kind, status, storage_key, created_at, updated_at) VALUES (?, ?, ?, ?, 0, 0)",
+					img.ID, db.VariantAVIF, db.StatusReady, blobs[2])
+				if err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -65,10 +70,11 @@ func TestPurge(t *testing.T) {
 			}
 			return img
 		}
-		live := image("live", 0, "", put("images/u/live.webp", 3*time.Hour), put("images/u/live.avif", 3*time.Hour))
+		liveAVIF, goneAVIF := put("images/u/live.avif", 3*time.Hour), put("images/u/gone.avif", 3*time.Hour)
+		live := image("live", 0, "", put("images/u/live.webp", 3*time.Hour), liveAVIF)
 		queued := image("queued", 0, put("staging/u/queued", 3*time.Hour))
 		gone := image("gone", 2*time.Hour, put("staging/u/gone", 3*time.Hour),
-			put("images/u/gone.webp", 3*time.Hour), put("images/u/gone.avif", 3*time.Hour))
+			put("images/u/gone.webp", 3*time.Hour), goneAVIF)
 		recent := image("recent", 10*time.Minute, "", put("images/u/recent.webp", 3*time.Hour), "")
 		orphan := put("staging/u/orphan", 2*time.Hour)
 		fresh := put("staging/u/fresh", 5*time.Minute)
@@ -90,12 +96,12 @@ func TestPurge(t *testing.T) {
 			}
 			return err == nil
 		}
-		for _, key := range []string{live.OutputKey, live.AVIFKey, queued.SourceKey, recent.OutputKey, fresh} {
+		for _, key := range []string{live.OutputKey, liveAVIF, queued.SourceKey, recent.OutputKey, fresh} {
 			if !exists(key) {
 				t.Errorf("purge removed %s, which is still needed", key)
 			}
 		}
-		for _, key := range []string{gone.SourceKey, gone.OutputKey, gone.AVIFKey, orphan} {
+		for _, key := range []string{gone.SourceKey, gone.OutputKey, goneAVIF, orphan} {
 			if exists(key) {
 				t.Errorf("purge kept %s", key)
 			}

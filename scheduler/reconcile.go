@@ -9,66 +9,155 @@ import (
 	"github.com/hibiken/asynq"
 
 	"picpipe"
+	"picpipe/db"
 	"picpipe/jobs"
 )
 
-// reconcileBatch bounds the rows one reconcile run looks at.
+// reconcileBatch bounds the rows of each kind one reconcile run looks at.
 const reconcileBatch = 500
 
-// redo is the task that takes stuck work up again, with its task id.
-type redo struct {
-	id   string
-	task *asynq.Task
+// recoverSuffix marks the task id of the copy of a task whose worker
+// died (see recoverOrphans).
+const recoverSuffix = ":recover"
+
+// work is unfinished work of one row that reconcile looks after: the task
+// that does it, where that task may be, and how the row ends when the
+// task ran out of retries.
+type work struct {
+	row    string // for logs: the row id
+	task   *asynq.Task
+	id     string   // the task id
+	queues []string // the queues a task for it may be on
+	fail   func(context.Context) error
 }
 
-// Reconcile enqueues again the work of every image and file left queued
-// or processing for longer than StuckAfter (a crash between commit and
-// enqueue, a flushed Redis): image:process for staged images, ingest:url
-// for what is still to be fetched. It returns how many tasks it enqueued.
-// Work whose task is still in a queue is left alone, so running it twice
-// changes nothing.
+// Reconcile takes up work that no task will finish. First it copies every
+// task left active by a worker that died (its lease expired), so the work
+// goes on at once instead of after asynq's own recovery. Then, for every
+// image, variant and fetch left unfinished for longer than StuckAfter, it
+// asks asynq for the state of its task: pending, scheduled, retrying or
+// active tasks are left alone; a missing task, or one completed while its
+// row is unfinished, is enqueued again; an archived one (out of retries)
+// ends the row failed with internal, giving its quota back. It returns how
+// many tasks it enqueued and rows it ended. Running it twice changes
+// nothing more.
 func (s *Scheduler) Reconcile(ctx context.Context) (int, error) {
-	todo, err := s.stuck(ctx)
-	if err != nil {
-		return 0, err
-	}
-	client := asynq.NewClient(s.deps.Redis)
-	defer client.Close()
 	insp := asynq.NewInspector(s.deps.Redis)
 	defer insp.Close()
-	enqueued := 0
-	for _, r := range todo {
-		if queued(insp, r.id) {
-			continue
+	client := asynq.NewClient(s.deps.Redis)
+	defer client.Close()
+	n, err := s.recoverOrphans(ctx, insp, client)
+	if err != nil {
+		return n, err
+	}
+	todo, err := s.stuck(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, w := range todo {
+		done, err := s.reconcile(ctx, insp, client, w)
+		if err != nil {
+			return n, fmt.Errorf("scheduler: reconcile %s: %w", w.row, err)
 		}
-		_, err := client.EnqueueContext(ctx, r.task)
-		switch {
-		case err == nil:
-			enqueued++
-		case errors.Is(err, asynq.ErrTaskIDConflict):
+		if done {
+			n++
+		}
+	}
+	slog.Info("reconcile", "stuck", len(todo), "handled", n)
+	return n, nil
+}
+
+// reconcile handles one stuck row and reports whether it did anything.
+func (s *Scheduler) reconcile(ctx context.Context, insp *asynq.Inspector, client *asynq.Client, w work) (bool, error) {
+	tasks, err := lookup(insp, w)
+	if err != nil {
+		return false, err
+	}
+	var completed []*asynq.TaskInfo
+	for _, t := range tasks {
+		switch t.State {
+		case asynq.TaskStateArchived:
+			slog.Warn("reconcile: task out of retries; ending its row failed", "row", w.row, "task", t.ID)
+			return true, w.fail(ctx)
+		case asynq.TaskStateCompleted:
+			completed = append(completed, t)
 		default:
-			return enqueued, fmt.Errorf("scheduler: re-enqueue %s: %w", r.id, err)
+			return false, nil // in hand: waiting, retrying or running
 		}
 	}
-	slog.Info("reconcile", "stuck", len(todo), "enqueued", enqueued)
-	return enqueued, nil
-}
-
-// queued reports whether a task with id waits or runs on a queue that
-// takes urgent or ordinary work: asynq scopes task ids per queue.
-func queued(insp *asynq.Inspector, id string) bool {
-	for _, q := range []string{jobs.QueueCritical, jobs.QueueDefault} {
-		if _, err := insp.GetTaskInfo(q, id); err == nil {
-			return true
+	for _, t := range completed { // done, yet its row is not: run it again
+		if err := insp.DeleteTask(t.Queue, t.ID); err != nil && !errors.Is(err, asynq.ErrTaskNotFound) {
+			return false, err
 		}
 	}
-	return false
+	_, err = client.EnqueueContext(ctx, w.task)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
-// stuck lists the tasks that take up stuck images and files again.
-func (s *Scheduler) stuck(ctx context.Context) ([]redo, error) {
+// lookup returns the tasks of w (its own and its recovery copy) that
+// exist on its queues.
+func lookup(insp *asynq.Inspector, w work) ([]*asynq.TaskInfo, error) {
+	var found []*asynq.TaskInfo
+	for _, id := range []string{w.id, w.id + recoverSuffix} {
+		for _, q := range w.queues {
+			info, err := insp.GetTaskInfo(q, id)
+			switch {
+			case err == nil:
+				found = append(found, info)
+			case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+			default:
+				return nil, err
+			}
+		}
+	}
+	return found, nil
+}
+
+// recoverOrphans enqueues a copy of every work task left active with an
+// expired lease: its worker died. asynq itself moves such a task back
+// only a minute or more after its lease ran out; the copy starts at once.
+// Both may run: the attempt token of the row decides which run's outcome
+// counts.
+func (s *Scheduler) recoverOrphans(ctx context.Context, insp *asynq.Inspector, client *asynq.Client) (int, error) {
+	n := 0
+	for q := range jobs.Queues {
+		active, err := insp.ListActiveTasks(q, asynq.PageSize(1000))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			continue
+		} else if err != nil {
+			return n, fmt.Errorf("scheduler: list active tasks: %w", err)
+		}
+		for _, t := range active {
+			if !t.IsOrphaned || !jobs.IsWork(t.Type) {
+				continue
+			}
+			_, err := client.EnqueueContext(ctx, asynq.NewTask(t.Type, t.Payload,
+				asynq.Queue(t.Queue), asynq.TaskID(t.ID+recoverSuffix), asynq.MaxRetry(t.MaxRetry),
+				asynq.Timeout(t.Timeout), asynq.Retention(jobs.Retention)))
+			switch {
+			case err == nil:
+				slog.Warn("reconcile: worker died; task copied", "task", t.ID, "type", t.Type)
+				n++
+			case !errors.Is(err, asynq.ErrTaskIDConflict):
+				return n, fmt.Errorf("scheduler: copy orphaned task %s: %w", t.ID, err)
+			}
+		}
+	}
+	return n, nil
+}
+
+// stuck lists the work of the images, variants and files left unfinished
+// for longer than StuckAfter.
+func (s *Scheduler) stuck(ctx context.Context) ([]work, error) {
 	before := s.deps.Now().Add(-s.cfg.StuckAfter).Unix()
 	imgs, err := s.deps.DB.StuckImages(ctx, before, reconcileBatch)
+	if err != nil {
+		return nil, err
+	}
+	variants, err := s.deps.DB.StuckVariants(ctx, before, reconcileBatch)
 	if err != nil {
 		return nil, err
 	}
@@ -76,36 +165,126 @@ func (s *Scheduler) stuck(ctx context.Context) ([]redo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var todo []redo
-	for _, img := range imgs {
-		r := redo{id: jobs.ImageTaskID(jobs.TypeImageProcess, img.ID)}
-		if img.SourceURL != "" && img.SourceKey == "" {
-			p, err := s.planOf(ctx, img.UserID)
-			if err != nil {
-				return nil, err
-			}
-			r.id = jobs.IngestTaskID(img.ID)
-			r.task, err = jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestImage, img.ID, p, false))
-		} else {
-			r.task, err = jobs.NewImageProcessTask(img.ID, false)
-		}
+	var todo []work
+	for i := range imgs {
+		w, err := s.imageWork(ctx, &imgs[i])
 		if err != nil {
 			return nil, err
 		}
-		todo = append(todo, r)
+		todo = append(todo, w)
 	}
-	for _, f := range files {
-		p, err := s.planOf(ctx, f.UserID)
+	for i := range variants {
+		w, err := s.variantWork(&variants[i])
 		if err != nil {
 			return nil, err
 		}
-		task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, p, false))
+		todo = append(todo, w)
+	}
+	for i := range files {
+		w, err := s.fileWork(ctx, &files[i])
 		if err != nil {
 			return nil, err
 		}
-		todo = append(todo, redo{id: jobs.IngestTaskID(f.ID), task: task})
+		todo = append(todo, w)
 	}
 	return todo, nil
+}
+
+// urgentOrNot are the queues image:process and ingest:url tasks go to.
+var urgentOrNot = []string{jobs.QueueCritical, jobs.QueueDefault}
+
+// imageWork is the work of an unfinished image: its fetch while it has
+// a URL and no source yet, its processing otherwise.
+func (s *Scheduler) imageWork(ctx context.Context, img *db.Image) (work, error) {
+	w := work{row: img.ID, queues: urgentOrNot, fail: func(ctx context.Context) error {
+		return s.failImage(ctx, img)
+	}}
+	var err error
+	if img.SourceURL != "" && img.SourceKey == "" {
+		p, perr := s.planOf(ctx, img.UserID)
+		if perr != nil {
+			return w, perr
+		}
+		w.id = jobs.IngestTaskID(img.ID)
+		w.task, err = jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestImage, img.ID, p, false))
+	} else {
+		w.id = jobs.ImageTaskID(jobs.TypeImageProcess, img.ID)
+		w.task, err = jobs.NewImageProcessTask(img.ID, false)
+	}
+	return w, err
+}
+
+// variantWork is the work of an unfinished variant.
+func (s *Scheduler) variantWork(v *db.Variant) (work, error) {
+	task, err := jobs.NewVariantTask(v.ImageID, v.Kind)
+	return work{row: v.ImageID + "/" + v.Kind, task: task,
+		id:     jobs.ImageTaskID(jobs.VariantTaskType(v.Kind), v.ImageID),
+		queues: []string{jobs.QueueLow},
+		fail:   func(ctx context.Context) error { return s.failVariant(ctx, v) },
+	}, err
+}
+
+// fileWork is the work of a file still to be fetched.
+func (s *Scheduler) fileWork(ctx context.Context, f *db.File) (work, error) {
+	p, err := s.planOf(ctx, f.UserID)
+	if err != nil {
+		return work{}, err
+	}
+	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, p, false))
+	return work{row: f.ID, task: task, id: jobs.IngestTaskID(f.ID), queues: urgentOrNot,
+		fail: func(ctx context.Context) error { return s.failFile(ctx, f) },
+	}, err
+}
+
+// outOfRetries is how a row whose task ran out of retries ends.
+var outOfRetries = picpipe.Errorf(picpipe.ECodeInternal, "processing failed after retries")
+
+// failImage ends img failed with internal, unless it moved on since it
+// was read, and drops its staged source.
+func (s *Scheduler) failImage(ctx context.Context, img *db.Image) error {
+	source := img.SourceKey
+	img.ErrorCode, img.ErrorMessage, img.SourceKey = outOfRetries.Code, outOfRetries.Message, ""
+	img.UpdatedAt = s.deps.Now().Unix()
+	err := s.deps.DB.FailImage(ctx, img)
+	if errors.Is(err, db.ErrImageNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.dropBlob(ctx, source)
+}
+
+// failVariant ends v failed with internal, unless it moved on since it
+// was read, and drops the image's source when no variant needs it.
+func (s *Scheduler) failVariant(ctx context.Context, v *db.Variant) error {
+	v.Status, v.ErrorCode, v.StorageKey, v.Size = db.StatusFailed, outOfRetries.Code, "", 0
+	v.UpdatedAt = s.deps.Now().Unix()
+	source, err := s.deps.DB.EndVariant(ctx, v)
+	if errors.Is(err, db.ErrVariantNotFound) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return s.dropBlob(ctx, source)
+}
+
+// failFile ends the queued file f failed with internal.
+func (s *Scheduler) failFile(ctx context.Context, f *db.File) error {
+	f.ErrorCode, f.ErrorMessage = outOfRetries.Code, outOfRetries.Message
+	f.UpdatedAt = s.deps.Now().Unix()
+	if err := s.deps.DB.FailFile(ctx, f); err != nil && !errors.Is(err, db.ErrFileNotFound) {
+		return err
+	}
+	return nil
+}
+
+// dropBlob deletes key, if any; a blob left by a failure here is
+// collected by the purge of staged uploads.
+func (s *Scheduler) dropBlob(ctx context.Context, key string) error {
+	if key == "" || s.deps.Store == nil {
+		return nil
+	}
+	return s.deps.Store.Delete(ctx, key)
 }
 
 // planOf returns the plan of the user: what limits a fetch runs under.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/robfig/cron/v3"
 
 	"picpipe"
 	"picpipe/db"
@@ -19,7 +20,9 @@ import (
 // default written beside it. Specs are cron specs ("0 0 1 * *") or
 // "@every <duration>", in UTC.
 type Config struct {
-	// ReconcileSpec schedules reconcile; "" means "@every 1m".
+	// ReconcileSpec schedules reconcile; "" means "@every 30s". It bounds
+	// how long work of a dead worker waits: its task's lease (30 s) plus
+	// this period.
 	ReconcileSpec string
 	// StuckAfter is how long an image may stay queued or processing before
 	// reconcile enqueues it again; 0 means 5 minutes.
@@ -39,7 +42,7 @@ type Config struct {
 
 func (c Config) withDefaults() Config {
 	if c.ReconcileSpec == "" {
-		c.ReconcileSpec = "@every 1m"
+		c.ReconcileSpec = "@every 30s"
 	}
 	if c.StuckAfter == 0 {
 		c.StuckAfter = 5 * time.Minute
@@ -63,6 +66,11 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	if c.StuckAfter < 0 || c.PurgeGrace < 0 {
 		return errors.New("scheduler: StuckAfter and PurgeGrace must not be negative")
+	}
+	for _, spec := range []string{c.ReconcileSpec, c.PurgeSpec, c.ResetSpec} {
+		if _, err := cron.ParseStandard(spec); spec != "" && err != nil {
+			return fmt.Errorf("scheduler: schedule %q: %w", spec, err)
+		}
 	}
 	return nil
 }
@@ -132,19 +140,28 @@ func (s *Scheduler) Register(w Handler) {
 }
 
 // Run enqueues the maintenance tasks on their schedules until ctx is
-// cancelled.
+// cancelled. Each run is unique for less than its period (see
+// uniqueFor): several schedulers enqueue one run a period between them,
+// and no run, stuck or failed, keeps the next period's from being
+// enqueued. A refused enqueue is logged.
 func (s *Scheduler) Run(ctx context.Context) error {
 	sch := asynq.NewScheduler(s.deps.Redis, &asynq.SchedulerOpts{
 		Location: time.UTC,
 		Logger:   jobs.Logger{},
 		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
-			if !errors.Is(err, asynq.ErrTaskIDConflict) {
-				slog.Warn("schedule enqueue", "type", t.Type(), "err", err)
+			if errors.Is(err, asynq.ErrDuplicateTask) {
+				slog.Info("maintenance run of this period already enqueued", "type", t.Type())
+				return
 			}
+			slog.Warn("maintenance enqueue failed; the next period tries again", "type", t.Type(), "err", err)
 		},
 	})
 	for _, j := range s.jobs() {
-		if _, err := sch.Register(j.spec, jobs.NewMaintenanceTask(j.typ)); err != nil {
+		unique, err := uniqueFor(j.spec, s.deps.Now())
+		if err != nil {
+			return fmt.Errorf("scheduler: %s %q: %w", j.typ, j.spec, err)
+		}
+		if _, err := sch.Register(j.spec, jobs.NewMaintenanceTask(j.typ, unique)); err != nil {
 			return fmt.Errorf("scheduler: register %s %q: %w", j.typ, j.spec, err)
 		}
 	}
@@ -155,6 +172,20 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	<-ctx.Done()
 	sch.Shutdown()
 	return nil
+}
+
+// uniqueFor is how long a run of the schedule spec stays unique: half
+// its period as of now (at least a second, at most an hour), long enough
+// to make the enqueues of schedulers ticking together one, and shorter
+// than the period.
+func uniqueFor(spec string, now time.Time) (time.Duration, error) {
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return 0, err
+	}
+	next := sched.Next(now.UTC())
+	half := sched.Next(next).Sub(next) / 2
+	return min(max(half, time.Second), time.Hour), nil
 }
 
 // ResetTransforms starts the current month's transform counts (UTC) and

@@ -2,7 +2,8 @@ package scheduler_test
 
 import (
 	"context"
-	"sort"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,15 +14,17 @@ import (
 	"picpipe/scheduler"
 )
 
-// TestTwoSchedulersEnqueueOnce: two scheduler processes ticking every
-// second put one task of each job in the queue, not one per tick each.
-func TestTwoSchedulersEnqueueOnce(t *testing.T) {
+// TestTwoSchedulersEnqueueOncePerPeriod: two scheduler processes enqueue
+// one run of each job a period between them, and a run that failed for
+// good (archived) does not keep the next period's from being enqueued.
+func TestTwoSchedulersEnqueueOncePerPeriod(t *testing.T) {
 	opt, err := jobs.RedisOpt(testenv.Redis(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := scheduler.Config{ReconcileSpec: "@every 1s", PurgeSpec: "@every 1s", ResetSpec: "@every 1s"}
+	cfg := scheduler.Config{ReconcileSpec: "@every 2s", PurgeSpec: "@every 2s", ResetSpec: "@every 2s"}
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	done := make(chan error, 2)
 	for range 2 {
 		s, err := scheduler.New(cfg, scheduler.Deps{Redis: opt})
@@ -30,16 +33,57 @@ func TestTwoSchedulersEnqueueOnce(t *testing.T) {
 		}
 		go func() { done <- s.Run(ctx) }()
 	}
-	time.Sleep(3500 * time.Millisecond)
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	// The first period's runs fail for good.
+	first := waitPending(t, insp, 3)
+	for _, task := range first {
+		if err := insp.ArchiveTask(jobs.QueueMaintenance, task.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitPending(t, insp, 3)
+	time.Sleep(300 * time.Millisecond) // a second scheduler's enqueue would land now
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
 	}
-	insp := asynq.NewInspector(opt)
-	defer insp.Close()
-	pending, err := insp.ListPendingTasks(jobs.QueueLow)
+	want := []string{jobs.TypePurge, jobs.TypeReconcile, jobs.TypeResetTransforms}
+	if got := typesOf(t, insp); !slices.Equal(got, want) {
+		t.Fatalf("second period's runs = %v; want one each of %v", got, want)
+	}
+	archived, err := insp.ListArchivedTasks(jobs.QueueMaintenance)
+	if err != nil || len(archived) != 3 {
+		t.Fatalf("archived runs = %d (%v); want the first period's 3", len(archived), err)
+	}
+}
+
+// waitPending waits until the maintenance queue holds n pending tasks,
+// then returns them.
+func waitPending(t *testing.T, insp *asynq.Inspector, n int) []*asynq.TaskInfo {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		pending, err := insp.ListPendingTasks(jobs.QueueMaintenance)
+		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+			t.Fatal(err)
+		}
+		if len(pending) >= n {
+			return pending
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("maintenance queue holds %d pending tasks; want %d", len(pending), n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// typesOf lists the types of the pending maintenance tasks, sorted.
+func typesOf(t *testing.T, insp *asynq.Inspector) []string {
+	t.Helper()
+	pending, err := insp.ListPendingTasks(jobs.QueueMaintenance)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,11 +91,8 @@ func TestTwoSchedulersEnqueueOnce(t *testing.T) {
 	for _, task := range pending {
 		types = append(types, task.Type)
 	}
-	sort.Strings(types)
-	want := []string{jobs.TypePurge, jobs.TypeReconcile, jobs.TypeResetTransforms}
-	if len(types) != 3 || types[0] != want[0] || types[1] != want[1] || types[2] != want[2] {
-		t.Fatalf("pending maintenance tasks = %v; want one each of %v", types, want)
-	}
+	slices.Sort(types)
+	return types
 }
 
 type handlers map[string]asynq.Handler

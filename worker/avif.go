@@ -8,72 +8,82 @@ import (
 
 	"github.com/hibiken/asynq"
 
-	"picpipe"
 	"picpipe/db"
 	"picpipe/jobs"
 )
 
-// encodeAVIF handles image:avif: encode the AVIF variant of a ready image
-// from its source, store it beside the WebP, mark it ready, and drop the
-// source. A permanent failure marks the variant failed (the WebP keeps
-// being served) and also drops the source.
+// encodeAVIF handles image:avif: claim the AVIF variant of a ready image
+// under a new attempt, encode it from the staged source, store it under a
+// key of this attempt's own and record it; the source is dropped once the
+// image's last variant is final. A permanent failure ends the variant
+// failed (the WebP keeps being served) and the task done; system trouble
+// is retried, and ends the variant failed when the retries run out.
 func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 	p, err := jobs.ParseImagePayload(t)
 	if err != nil {
 		return err
 	}
-	img, err := w.deps.DB.ImageForWork(ctx, p.ImageID)
-	if errors.Is(err, db.ErrImageNotFound) {
-		return nil
+	v, img, err := w.deps.DB.ClaimVariant(ctx, p.ImageID, db.VariantAVIF, w.deps.Now().Unix())
+	if errors.Is(err, db.ErrVariantNotFound) {
+		return nil // final already, or the image deleted
 	} else if err != nil {
 		return err
 	}
-	if img.Status != db.StatusReady || img.DeletedAt != nil || img.SourceKey == "" || img.AVIFStatus == db.StatusReady {
-		return nil
-	}
 	src, err := w.readBlob(ctx, img.SourceKey)
 	if err == nil {
-		err = w.storeAVIF(ctx, img, src)
+		err = w.storeAVIF(ctx, img, v, src)
 	}
-	var perr *picpipe.Error
-	if err != nil && !errors.As(err, &perr) && !lastAttempt(ctx) {
+	if err == nil {
+		recorded, err := w.endVariant(ctx, v)
+		if recorded {
+			outcomes.WithLabelValues(t.Type(), outcomeOK).Inc()
+		}
 		return err
 	}
-	if err != nil {
-		slog.Warn("avif variant failed", "image_id", img.ID, "err", err)
-		img.AVIFStatus, img.AVIFKey, img.AVIFSize = db.StatusFailed, "", 0
+	final := finalError(ctx, err)
+	if final == nil {
+		return err
 	}
-	source := img.SourceKey
-	img.SourceKey = ""
-	img.UpdatedAt = w.deps.Now().Unix()
-	if uerr := w.deps.DB.SetAVIF(ctx, img); errors.Is(uerr, db.ErrImageNotFound) {
-		// Deleted meanwhile: the purge collects the source the row names,
-		// but not this variant, which the row never learnt of.
-		if img.AVIFKey != "" {
-			w.deps.Store.Delete(ctx, img.AVIFKey)
-		}
-		return nil
-	} else if uerr != nil {
-		return uerr // retried; the source is still there
+	slog.Warn("avif variant failed", "image_id", img.ID, "err", err)
+	v.Status, v.StorageKey, v.Size, v.ErrorCode = db.StatusFailed, "", 0, final.Code
+	if recorded, eerr := w.endVariant(ctx, v); eerr != nil || !recorded {
+		return eerr
 	}
-	w.deps.Store.Delete(ctx, source)
-	if err != nil {
-		return errors.Join(err, asynq.SkipRetry)
-	}
-	return nil
+	return settle(t.Type(), final, err)
 }
 
-// storeAVIF encodes and stores the variant and fills in img's AVIF fields.
-func (w *Worker) storeAVIF(ctx context.Context, img *db.Image, src []byte) error {
+// storeAVIF encodes and stores the variant and fills in v.
+func (w *Worker) storeAVIF(ctx context.Context, img *db.Image, v *db.Variant, src []byte) error {
 	out, err := w.deps.Processor.AVIF(ctx, src, img.SourceName, optionsOf(img))
 	if err != nil {
 		return err
 	}
-	key := outputKey(img, "avif")
+	key := blobKey(img, v.Attempt, "avif")
 	n, err := w.deps.Store.Put(ctx, key, bytes.NewReader(out.Data))
 	if err != nil {
 		return err
 	}
-	img.AVIFStatus, img.AVIFKey, img.AVIFSize = db.StatusReady, key, n
+	v.Status, v.StorageKey, v.Size = db.StatusReady, key, n
 	return nil
+}
+
+// endVariant records v's outcome and drops the image's source when it
+// was the last variant to need it. When a later attempt holds the variant
+// (or it is final already), nothing is recorded and this attempt's own
+// output is removed; recorded tells which.
+func (w *Worker) endVariant(ctx context.Context, v *db.Variant) (recorded bool, err error) {
+	v.UpdatedAt = w.deps.Now().Unix()
+	source, err := w.deps.DB.EndVariant(ctx, v)
+	if errors.Is(err, db.ErrVariantNotFound) {
+		if v.StorageKey != "" {
+			w.deps.Store.Delete(ctx, v.StorageKey)
+		}
+		return false, nil
+	} else if err != nil {
+		return false, err // retried; the output stays in case the commit went through
+	}
+	if source != "" {
+		w.deps.Store.Delete(ctx, source)
+	}
+	return true, nil
 }

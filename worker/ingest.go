@@ -47,7 +47,9 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 		return nil
 	}
 	if img.SourceKey == "" { // not fetched yet (a retry after a crash may find it fetched)
-		key := "staging/" + img.UserID + "/" + img.ID
+		// A key of this attempt's own: two fetches of one row at once
+		// never write the same blob, and the one that attaches first wins.
+		key := "staging/" + img.UserID + "/" + img.ID + "." + db.NewAttempt()
 		var name string
 		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes,
 			func(h []byte, filename string) error { _, err := sniff.Image(h, filename); return err })
@@ -59,10 +61,10 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 			}
 		}
 		if errors.Is(err, db.ErrImageNotFound) {
-			return nil // deleted meanwhile
+			return nil // deleted, or fetched by another run, meanwhile
 		}
 		if err != nil {
-			return w.failOrRetry(ctx, img, ingestError(err))
+			return w.failOrRetry(ctx, jobs.TypeIngestURL, img, ingestError(err))
 		}
 	}
 	task, err := jobs.NewImageProcessTask(img.ID, p.Urgent)
@@ -86,6 +88,9 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 		return nil
 	}
 	var ft sniff.FileType
+	// A key of this attempt's own, recorded by FinishFile: a second fetch
+	// of the row at once never overwrites or removes the winner's blob.
+	f.StorageKey = "files/" + f.UserID + "/" + f.ID + "." + db.NewAttempt()
 	f.Size, f.SHA256, f.Name, err = w.download(ctx, f.SourceURL, f.StorageKey, p.MaxBytes,
 		func(h []byte, filename string) (err error) { ft, err = sniff.File(h, filename); return err })
 	if err == nil {
@@ -96,9 +101,12 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 		}
 	}
 	switch {
-	case err == nil, errors.Is(err, db.ErrFileNotFound):
+	case err == nil:
+		outcomes.WithLabelValues(jobs.TypeIngestURL, outcomeOK).Inc()
 		w.announce(ctx, f.ID)
 		return nil
+	case errors.Is(err, db.ErrFileNotFound):
+		return nil // deleted, or fetched by another run, meanwhile
 	}
 	err = ingestError(err)
 	final := finalError(ctx, err)
@@ -111,7 +119,7 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 		return ferr
 	}
 	w.announce(ctx, f.ID)
-	return fmt.Errorf("file %s: %w: %w", f.ID, err, asynq.SkipRetry)
+	return settle(jobs.TypeIngestURL, final, err)
 }
 
 // download fetches rawURL into the store under key, checking the first

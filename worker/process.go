@@ -16,11 +16,14 @@ import (
 	"picpipe/storage"
 )
 
-// processImage handles image:process: claim the row, run the pipeline on
-// the staged source, store the output under the image's id, mark the row
-// ready and queue the AVIF variant (or, for a GIF, drop the source). Permanent failures end the row
-// failed with their code and are not retried; transient ones are retried,
-// and end the row failed when the retries run out.
+// processImage handles image:process: claim the row under a new attempt,
+// run the pipeline on the staged source, store the output under a key of
+// this attempt's own, mark the row ready (queueing its variants) and
+// enqueue them, or for a GIF drop the source. A client's bad file ends the
+// row failed and the task done; system trouble is retried, and ends the
+// row failed with internal when the retries run out. Run twice at once,
+// only the latest claim's outcome is recorded, and the other run removes
+// only what it wrote itself.
 func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	p, err := jobs.ParseImagePayload(t)
 	if err != nil {
@@ -34,32 +37,44 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	}
 	out, err := w.runPipeline(ctx, img)
 	if err != nil {
-		return w.failOrRetry(ctx, img, err)
+		return w.failOrRetry(ctx, t.Type(), img, err)
 	}
 	img.Format, img.Width, img.Height = out.Format, out.Width, out.Height
-	img.OutputKey = outputKey(img, out.Format)
+	img.OutputKey = blobKey(img, img.Attempt, out.Format)
 	if img.OutputSize, err = w.deps.Store.Put(ctx, img.OutputKey, bytes.NewReader(out.Data)); err != nil {
-		return w.failOrRetry(ctx, img, err)
+		return w.failOrRetry(ctx, t.Type(), img, err)
 	}
-	source := img.SourceKey
-	keepSource := out.Format == "webp" // the AVIF variant is made from the source
-	if !keepSource {
-		img.SourceKey = ""
+	source, kinds := img.SourceKey, variantsOf(out.Format)
+	if len(kinds) == 0 {
+		img.SourceKey = "" // nothing more is made from it
 	}
 	img.UpdatedAt = w.deps.Now().Unix()
-	if err := w.deps.DB.FinishImage(ctx, img); errors.Is(err, db.ErrImageNotFound) {
-		// Deleted meanwhile: the purge collects the source the row names,
-		// but not this output, which the row never learnt of.
+	if err := w.deps.DB.FinishImage(ctx, img, kinds...); errors.Is(err, db.ErrImageNotFound) {
+		// Deleted or claimed again meanwhile: the output is this
+		// attempt's own, so no row names it.
 		w.deps.Store.Delete(ctx, img.OutputKey)
 		return nil
 	} else if err != nil {
-		return err // retried; the source is still there
+		// Retried. The output stays: had the commit gone through
+		// unseen, the row names it (check --repair collects it if not).
+		return err
 	}
+	outcomes.WithLabelValues(t.Type(), outcomeOK).Inc()
 	w.announce(ctx, img.ID)
-	if keepSource {
-		w.enqueueAVIF(ctx, img.ID)
-	} else {
+	for _, kind := range kinds {
+		w.enqueueVariant(ctx, img.ID, kind)
+	}
+	if len(kinds) == 0 {
 		w.deps.Store.Delete(ctx, source)
+	}
+	return nil
+}
+
+// variantsOf names the variants made in the background for an output
+// format: the AVIF of a WebP; none for a GIF passed through.
+func variantsOf(format string) []string {
+	if format == "webp" {
+		return []string{db.VariantAVIF}
 	}
 	return nil
 }
@@ -93,17 +108,20 @@ func optionsOf(img *db.Image) imaging.Options {
 		Width: img.ResizeWidth, Height: img.ResizeHeight}
 }
 
-// outputKey is where a rendition of img is stored: under the image id, not
-// its hash, so that purging a deleted image never touches the blobs of a
-// later upload of the same content.
-func outputKey(img *db.Image, format string) string {
-	return "images/" + img.UserID + "/" + img.ID + "." + format
+// blobKey is where the rendition ext of img made by attempt is stored:
+// under the image id, not its hash, so that purging a deleted image never
+// touches the blobs of a later upload of the same content, and under the
+// attempt, so that two runs of one image never write the same key.
+func blobKey(img *db.Image, attempt, ext string) string {
+	return "images/" + img.UserID + "/" + img.ID + "." + attempt + "." + ext
 }
 
-// failOrRetry ends img failed when err is final (see finalError), and
-// returns what asynq should see: SkipRetry for a final failure, err itself
-// to retry.
-func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) error {
+// failOrRetry ends img failed when err is final (see finalError) and
+// returns what asynq should see: err itself to retry; nil when the
+// failure is the client's (a bad file or URL: the task did its work);
+// err with SkipRetry, so that the task is archived for an operator to
+// see, when it is ours and no retries are left.
+func (w *Worker) failOrRetry(ctx context.Context, typ string, img *db.Image, err error) error {
 	final := finalError(ctx, err)
 	if final == nil {
 		return err
@@ -113,7 +131,7 @@ func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) erro
 	img.SourceKey = ""
 	img.UpdatedAt = w.deps.Now().Unix()
 	if ferr := w.deps.DB.FailImage(ctx, img); errors.Is(ferr, db.ErrImageNotFound) {
-		return nil // deleted or final meanwhile: the purge collects the source
+		return nil // deleted, final or claimed again meanwhile
 	} else if ferr != nil {
 		return ferr // retried; the source is still there
 	}
@@ -121,7 +139,17 @@ func (w *Worker) failOrRetry(ctx context.Context, img *db.Image, err error) erro
 		w.deps.Store.Delete(ctx, source)
 	}
 	w.announce(ctx, img.ID)
-	return fmt.Errorf("image %s: %w: %w", img.ID, err, asynq.SkipRetry)
+	return settle(typ, final, err)
+}
+
+// settle counts a task's final failure by code and gives asynq its
+// result: nil for a client's error, err with SkipRetry for ours.
+func settle(typ string, final *picpipe.Error, err error) error {
+	outcomes.WithLabelValues(typ, final.Code).Inc()
+	if final.Code != picpipe.ECodeInternal {
+		return nil
+	}
+	return fmt.Errorf("%s: %w: %w", typ, err, asynq.SkipRetry)
 }
 
 // finalError returns the client-facing error a task ends with, or nil
@@ -158,12 +186,14 @@ func (w *Worker) announce(ctx context.Context, id string) {
 	}
 }
 
-func (w *Worker) enqueueAVIF(ctx context.Context, id string) {
-	task, err := jobs.NewImageAVIFTask(id)
+// enqueueVariant queues the task of the variant kind of image id. Losing
+// it only delays the variant: reconcile enqueues it again.
+func (w *Worker) enqueueVariant(ctx context.Context, id, kind string) {
+	task, err := jobs.NewVariantTask(id, kind)
 	if err == nil {
 		_, err = w.queue.EnqueueContext(ctx, task)
 	}
 	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		slog.Warn("enqueue avif", "image_id", id, "err", err)
+		slog.Warn("enqueue variant", "image_id", id, "kind", kind, "err", err)
 	}
 }

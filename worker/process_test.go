@@ -84,6 +84,21 @@ func (f *fixture) process(t *testing.T, id string) error {
 	return f.w.processImage(context.Background(), task)
 }
 
+func (f *fixture) avif(t *testing.T, id string) error {
+	t.Helper()
+	task, _ := jobs.NewVariantTask(id, db.VariantAVIF)
+	return f.w.encodeAVIF(context.Background(), task)
+}
+
+func (f *fixture) variant(t *testing.T, id string) *db.Variant {
+	t.Helper()
+	v, err := f.d.VariantOf(context.Background(), id, db.VariantAVIF)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func (f *fixture) row(t *testing.T, id string) *db.Image {
 	t.Helper()
 	img, err := f.d.ImageForWork(context.Background(), id)
@@ -123,13 +138,12 @@ func TestProcessImageIsIdempotent(t *testing.T) {
 	if _, err := f.st.Open(context.Background(), img.SourceKey); err != nil {
 		t.Fatalf("source gone before the AVIF variant: %v", err)
 	}
-	avif, _ := jobs.NewImageAVIFTask(img.ID)
-	if err := f.w.encodeAVIF(context.Background(), avif); err != nil {
+	if err := f.avif(t, img.ID); err != nil {
 		t.Fatal(err)
 	}
-	withAVIF := f.row(t, img.ID)
-	if withAVIF.AVIFStatus != db.StatusReady || withAVIF.SourceKey != "" {
-		t.Fatalf("after avif: status %q source %q; want ready and no source", withAVIF.AVIFStatus, withAVIF.SourceKey)
+	withAVIF, v := f.row(t, img.ID), f.variant(t, img.ID)
+	if v.Status != db.StatusReady || withAVIF.SourceKey != "" {
+		t.Fatalf("after avif: status %q source %q; want ready and no source", v.Status, withAVIF.SourceKey)
 	}
 	if _, err := f.st.Open(context.Background(), img.SourceKey); !errors.Is(err, storage.ErrNotFound) {
 		t.Fatalf("source after avif: %v; want deleted", err)

@@ -1,0 +1,141 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// ErrVariantNotFound is returned when an image has no such variant, or
+// none in the state asked for.
+var ErrVariantNotFound = errors.New("db: variant not found")
+
+// queueVariants records the variants kinds of the image id as queued.
+func (d *DB) queueVariants(ctx context.Context, id string, now int64, kinds []string) error {
+	for _, kind := range kinds {
+		v := &Variant{ImageID: id, Kind: kind, Status: StatusQueued, CreatedAt: now, UpdatedAt: now}
+		if _, err := d.idb.NewInsert().Model(v).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {
+			return fmt.Errorf("db: queue variant %s of %s: %w", kind, id, err)
+		}
+	}
+	return nil
+}
+
+// ClaimVariant moves the queued (or interrupted processing) variant kind
+// of a ready, live image to processing under a new attempt token and
+// counts the attempt. It returns the claimed variant with its image, or
+// ErrVariantNotFound when the variant is final, or its image is not
+// ready or deleted.
+func (d *DB) ClaimVariant(ctx context.Context, imageID, kind string, now int64) (*Variant, *Image, error) {
+	res, err := d.idb.NewUpdate().Model((*Variant)(nil)).
+		Set("status = ?", StatusProcessing).Set("attempt = ?", NewAttempt()).
+		Set("attempts = attempts + 1").Set("updated_at = ?", now).
+		Where("image_id = ?", imageID).Where("kind = ?", kind).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Where("EXISTS (SELECT 1 FROM images WHERE images.id = ? AND images.status = ? AND images.deleted_at IS NULL)",
+			imageID, StatusReady).
+		Exec(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("db: claim variant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, nil, ErrVariantNotFound
+	}
+	v, err := d.VariantOf(ctx, imageID, kind)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := d.ImageForWork(ctx, imageID)
+	return v, img, err
+}
+
+// VariantOf returns the variant kind of the image, whatever its state, or
+// ErrVariantNotFound.
+func (d *DB) VariantOf(ctx context.Context, imageID, kind string) (*Variant, error) {
+	v := new(Variant)
+	err := d.idb.NewSelect().Model(v).Where("image_id = ?", imageID).Where("kind = ?", kind).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrVariantNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("db: select variant: %w", err)
+	}
+	return v, nil
+}
+
+// VariantsOf returns every variant of the image.
+func (d *DB) VariantsOf(ctx context.Context, imageID string) ([]Variant, error) {
+	var vs []Variant
+	if err := d.idb.NewSelect().Model(&vs).Where("image_id = ?", imageID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: select variants: %w", err)
+	}
+	return vs, nil
+}
+
+// EndVariant records the outcome of v (v.Status ready with StorageKey and
+// Size, or failed with ErrorCode) if v.Attempt still holds it, in one
+// transaction with the release of the image's staged source when this was
+// its last unfinished variant. It returns the source key to delete once
+// committed ("" while other variants still need it), or
+// ErrVariantNotFound when the variant is final already or claimed by a
+// later attempt: then nothing of this attempt is recorded.
+func (d *DB) EndVariant(ctx context.Context, v *Variant) (string, error) {
+	var source string
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		res, err := tx.idb.NewUpdate().Model(v).
+			Column("status", "storage_key", "size", "error_code", "updated_at").WherePK().
+			Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("attempt = ?", v.Attempt).
+			Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: end variant %s of %s: %w", v.Kind, v.ImageID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrVariantNotFound
+		}
+		source, err = tx.releaseSource(ctx, v.ImageID, v.UpdatedAt)
+		return err
+	})
+	return source, err
+}
+
+// releaseSource forgets the staged source of a ready image once none of
+// its variants needs it any more, and returns its key ("" when it is
+// still needed or already gone).
+func (d *DB) releaseSource(ctx context.Context, imageID string, now int64) (string, error) {
+	open, err := d.idb.NewSelect().Model((*Variant)(nil)).Where("image_id = ?", imageID).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Count(ctx)
+	if err != nil {
+		return "", fmt.Errorf("db: open variants of %s: %w", imageID, err)
+	}
+	if open > 0 {
+		return "", nil
+	}
+	img := new(Image)
+	if err := d.selectForUpdate(img).Where("id = ?", imageID).Scan(ctx); err != nil {
+		return "", fmt.Errorf("db: release source of %s: %w", imageID, err)
+	}
+	if img.Status != StatusReady || img.SourceKey == "" {
+		return "", nil
+	}
+	_, err = d.idb.NewUpdate().Model((*Image)(nil)).Set("source_key = ''").Set("updated_at = ?", now).
+		Where("id = ?", imageID).Exec(ctx)
+	if err != nil {
+		return "", fmt.Errorf("db: release source of %s: %w", imageID, err)
+	}
+	return img.SourceKey, nil
+}
+
+// StuckVariants returns up to limit variants left queued or processing
+// since before the Unix second before, of live ready images, oldest
+// first: candidates for reconcile.
+func (d *DB) StuckVariants(ctx context.Context, before int64, limit int) ([]Variant, error) {
+	var vs []Variant
+	err := d.idb.NewSelect().Model(&vs).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("updated_at < ?", before).
+		Where("EXISTS (SELECT 1 FROM images WHERE images.id = variant.image_id AND images.status = ? AND images.deleted_at IS NULL)", StatusReady).
+		Order("updated_at ASC").Limit(int64(limit)).Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: stuck variants: %w", err)
+	}
+	return vs, nil
+}
