@@ -151,7 +151,7 @@ func (d *DB) FinishImage(ctx context.Context, img *Image, kinds ...string) error
 		if err != nil {
 			return err
 		}
-		if err := tx.queueVariants(ctx, img.ID, img.UpdatedAt, kinds); err != nil {
+		if err := tx.QueueVariants(ctx, img.ID, img.UpdatedAt, kinds); err != nil {
 			return err
 		}
 		return tx.countTransform(ctx, img.UserID, Period(img.UpdatedAt))

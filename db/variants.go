@@ -11,8 +11,9 @@ import (
 // none in the state asked for.
 var ErrVariantNotFound = errors.New("db: variant not found")
 
-// queueVariants records the variants kinds of the image id as queued.
-func (d *DB) queueVariants(ctx context.Context, id string, now int64, kinds []string) error {
+// QueueVariants records the variants kinds of the image id as queued
+// since the Unix second now, unless they exist.
+func (d *DB) QueueVariants(ctx context.Context, id string, now int64, kinds []string) error {
 	for _, kind := range kinds {
 		v := &Variant{ImageID: id, Kind: kind, Status: StatusQueued, CreatedAt: now, UpdatedAt: now}
 		if _, err := d.idb.NewInsert().Model(v).On("CONFLICT DO NOTHING").Exec(ctx); err != nil {

@@ -22,6 +22,7 @@ import (
 type stateEnv struct {
 	d    *db.DB
 	st   *storage.Local
+	root string
 	s    *scheduler.Scheduler
 	opt  asynq.RedisClientOpt
 	insp *asynq.Inspector
@@ -35,11 +36,12 @@ func newStateEnv(t *testing.T, d *db.DB) *stateEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := storage.NewLocal(t.TempDir())
+	root := t.TempDir()
+	st, err := storage.NewLocal(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &stateEnv{d: d, st: st, opt: opt, now: time.Unix(1_800_000_000, 0)}
+	e := &stateEnv{d: d, st: st, root: root, opt: opt, now: time.Unix(1_800_000_000, 0)}
 	e.s, err = scheduler.New(scheduler.Config{StuckAfter: 5 * time.Minute},
 		scheduler.Deps{DB: d, Store: st, Redis: opt, Now: func() time.Time { return e.now }})
 	if err != nil {
@@ -72,6 +74,27 @@ func (e *stateEnv) image(t *testing.T, status string) *db.Image {
 		t.Fatal(err)
 	}
 	return img
+}
+
+// setOutput makes img a ready image of format with an output key, and
+// its blob unless lost; the source is released.
+func (e *stateEnv) setOutput(t *testing.T, img *db.Image, format string, blob bool) {
+	t.Helper()
+	ctx := context.Background()
+	img.OutputKey = "images/" + img.UserID + "/" + img.ID + ".a." + format
+	if blob {
+		if _, err := e.st.Put(ctx, img.OutputKey, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.st.Delete(ctx, img.SourceKey); err != nil {
+		t.Fatal(err)
+	}
+	err := e.d.Exec(ctx, "UPDATE images SET status = 'ready', format = ?, output_key = ?, source_key = '' WHERE id = ?",
+		format, img.OutputKey, img.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (e *stateEnv) enqueue(t *testing.T, task *asynq.Task) *asynq.TaskInfo {

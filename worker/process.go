@@ -44,7 +44,7 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	if img.OutputSize, err = w.deps.Store.Put(ctx, img.OutputKey, bytes.NewReader(out.Data)); err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
 	}
-	source, kinds := img.SourceKey, variantsOf(out.Format)
+	source, kinds := img.SourceKey, db.VariantsFor(out.Format)
 	if len(kinds) == 0 {
 		img.SourceKey = "" // nothing more is made from it
 	}
@@ -66,15 +66,6 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	}
 	if len(kinds) == 0 {
 		w.deps.Store.Delete(ctx, source)
-	}
-	return nil
-}
-
-// variantsOf names the variants made in the background for an output
-// format: the AVIF of a WebP; none for a GIF passed through.
-func variantsOf(format string) []string {
-	if format == "webp" {
-		return []string{db.VariantAVIF}
 	}
 	return nil
 }
