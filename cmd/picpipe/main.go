@@ -7,6 +7,7 @@
 //	picpipe users list|suspend|activate|plan
 //	picpipe dashboard             # asynqmon alone, behind the admin token
 //	picpipe healthcheck [URL|--deps]
+//	picpipe check [--repair] [--json]  # fsck: rows, blobs, counters
 //
 // Configuration comes from PICPIPE_* environment variables (README.md).
 package main
@@ -36,6 +37,9 @@ commands:
   dashboard   serve only the queue dashboard (asynqmon) at /admin/queues
   healthcheck exit 0 when this host's API answers /readyz (or a URL given;
               --deps: when the database and Redis answer)
+  check       verify rows against blobs against counters (an fsck); exit 1
+              when it finds problems; --repair fixes what is safe to fix,
+              --json prints JSON, --unfinished-after D sets the stuck bound
 
 configuration: PICPIPE_* environment variables, see README.md
 `
@@ -83,6 +87,8 @@ func run(args []string) error {
 		return runDashboard(ctx, cfg)
 	case "healthcheck":
 		return runHealthcheck(ctx, cfg, rest)
+	case "check":
+		return runCheck(ctx, cfg, rest)
 	case "help", "-h", "--help":
 		fmt.Print(usage)
 		return nil

@@ -29,7 +29,7 @@ func privateRedis(ctx context.Context, bin, dataDir string) (string, func(), err
 	args := []string{"--dir", dir, "--appendonly", "yes", "--save", "",
 		"--maxmemory-policy", "noeviction", "--bind", "127.0.0.1", "--loglevel", "warning"}
 	var url string
-	if sock := filepath.Join(dir, "redis.sock"); len(sock) < 100 {
+	if sock := privateSocket(dir); len(sock) < 100 {
 		args = append(args, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700")
 		url = "unix://" + sock
 	} else {
@@ -85,4 +85,27 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// privateSocket is where the private redis-server of serve listens, in
+// its directory dir, when that path is short enough for a socket.
+func privateSocket(dir string) string { return filepath.Join(dir, "redis.sock") }
+
+// redisURLForTools is the Redis an operator command talks to:
+// PICPIPE_REDIS_URL, or else the private redis-server of a picpipe serve
+// running on the same data directory; "" when there is neither.
+func (c config) redisURLForTools() string {
+	if c.RedisURL != "" {
+		return c.RedisURL
+	}
+	dir, err := filepath.Abs(filepath.Join(c.DataDir, "redis"))
+	if err != nil {
+		return ""
+	}
+	if sock := privateSocket(dir); len(sock) < 100 {
+		if fi, err := os.Stat(sock); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			return "unix://" + sock
+		}
+	}
+	return ""
 }
