@@ -233,3 +233,46 @@ func usage(d *db.DB, id string) (int64, int64, error) {
 	}
 	return u.ImageCount, u.StorageBytes, nil
 }
+
+// TestPurgeRemovesCrashLeftovers: the partial files of writes cut short
+// by a crash (kill -9 of the API mid-upload) are removed once older than
+// the grace; a write in progress and the blobs of live rows are not.
+func TestPurgeRemovesCrashLeftovers(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	st, err := storage.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	s, err := scheduler.New(scheduler.Config{PurgeGrace: time.Hour},
+		scheduler.Deps{DB: testenv.SQLite(t), Store: st, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(rel string, age time.Duration) string {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("partial"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+		mod := now.Add(-age)
+		if err := os.Chtimes(p, mod, mod); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	crashed := write("staging/u/.tmp-123", 2*time.Hour)
+	crashedOut := write("images/u/.tmp-456", 3*time.Hour)
+	inProgress := write("staging/u/.tmp-789", time.Minute)
+	if _, err := s.Purge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]bool{crashed: false, crashedOut: false, inProgress: true} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s exists: %v; want %v", p, err == nil, want)
+		}
+	}
+}
