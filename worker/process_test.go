@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"picpipe"
 	"picpipe/db"
@@ -59,16 +61,26 @@ func newFixture(t *testing.T) *fixture {
 // file ("" for none).
 func (f *fixture) stage(t *testing.T, file string) *db.Image {
 	t.Helper()
+	if file == "" {
+		return f.stageAs(t, "", nil)
+	}
+	b, err := os.ReadFile("../imaging/testdata/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f.stageAs(t, file, b)
+}
+
+// stageAs records a queued image named name whose staged source holds
+// data (none for nil).
+func (f *fixture) stageAs(t *testing.T, name string, data []byte) *db.Image {
+	t.Helper()
 	ctx := context.Background()
 	img := &db.Image{ID: db.NewID(db.PrefixImage), UserID: f.user.ID, Status: db.StatusQueued,
-		Hash: db.NewID(""), Quality: 82, SourceName: file, CreatedAt: 1, UpdatedAt: 1}
+		Hash: db.NewID(""), Quality: 82, SourceName: name, CreatedAt: 1, UpdatedAt: 1}
 	img.SourceKey = "staging/" + img.UserID + "/" + img.ID
-	if file != "" {
-		b, err := os.ReadFile("../imaging/testdata/" + file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := f.st.Put(ctx, img.SourceKey, bytes.NewReader(b)); err != nil {
+	if data != nil {
+		if _, err := f.st.Put(ctx, img.SourceKey, bytes.NewReader(data)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -187,4 +199,52 @@ func TestProcessFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClientErrorsCompleteTheirTask: a bad file ends its row failed with
+// its code and the task done (nil: not retried, not archived), counted by
+// code; our own failure is archived (SkipRetry) and counted as internal.
+func TestClientErrorsCompleteTheirTask(t *testing.T) {
+	f := newFixture(t)
+	png, err := os.ReadFile("../imaging/testdata/alpha.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, file string
+		data       []byte
+		code       string
+		archived   bool
+	}{
+		{"png bytes named .jpg", "photo.jpg", png, picpipe.ECodeUnsupportedFormat, false},
+		{"not an image", "notes.jpg", []byte("hello, this is text and no image at all"), picpipe.ECodeUnsupportedFormat, false},
+		{"missing source", "gone.jpg", nil, picpipe.ECodeInternal, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			img := f.stageAs(t, tt.file, tt.data)
+			counter := outcomes.WithLabelValues(jobs.TypeImageProcess, tt.code)
+			before := value(t, counter)
+			err := f.process(t, img.ID)
+			if got := errors.Is(err, asynq.SkipRetry); got != tt.archived || (!tt.archived && err != nil) {
+				t.Fatalf("task result %v; want archived %v (nil for a client error)", err, tt.archived)
+			}
+			got := f.row(t, img.ID)
+			if got.Status != db.StatusFailed || got.ErrorCode != tt.code {
+				t.Fatalf("row %s %q; want failed %s", got.Status, got.ErrorCode, tt.code)
+			}
+			if n := value(t, counter) - before; n != 1 {
+				t.Fatalf("picpipe_outcomes_total{code=%q} grew by %v; want 1", tt.code, n)
+			}
+		})
+	}
+}
+
+// value reads a counter.
+func value(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
