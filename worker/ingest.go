@@ -71,10 +71,11 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 	if err == nil {
 		_, err = w.queue.EnqueueContext(ctx, task)
 	}
-	if errors.Is(err, asynq.ErrTaskIDConflict) {
-		return nil
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
 	}
-	return err
+	outcomes.WithLabelValues(jobs.TypeIngestURL, outcomeOK).Inc()
+	return nil
 }
 
 func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
