@@ -10,7 +10,9 @@
 //	readHeader      libvips reads the header only; its loader must match
 //	checkBudget     MaxEdge and MaxPixels (width × height × frames)
 //	passAnimatedGIF animated GIF: rebuilt without metadata, done
-//	loadImage       lazy load + shrink-on-load + orient + ICC→sRGB + fit
+//	checkJPEGScan   baseline JPEG: libjpeg must not warn about its scan data
+//	loadImage       lazy load + shrink-on-load + orient + ICC→sRGB + fit;
+//	                a JPEG loads at fail_on=warning
 //	stripMetadata   drop EXIF, XMP, IPTC, ICC, comments from the image
 //	encodeWebP      the one decode and encode, in one pass (or encodeAVIF);
 //	                a loader failure here is decode_failed

@@ -30,8 +30,7 @@ func encodeWebP(pctx *pipelineContext) error {
 // decodesAlone builds the load pipeline again and decodes it into memory,
 // returning the failure if there is one.
 func decodesAlone(pctx *pipelineContext) error {
-	width, height := pctx.options.box()
-	im, err := thumbnail(pctx.src, width, height, pctx.animated(), pctx.header.HasICC)
+	im, err := pctx.load()
 	if err != nil {
 		return err
 	}

@@ -16,8 +16,8 @@ type step func(pctx *pipelineContext) error
 // headers; the encode pipelines then decode once and encode once.
 var (
 	inspectSteps = []step{sniffSource, readHeader, checkBudget}
-	webpSteps    = []step{passAnimatedGIF, loadImage, stripMetadata, encodeWebP, cleanWebP, verifyOutput}
-	avifSteps    = []step{refuseAnimated, loadImage, stripMetadata, encodeAVIF, verifyOutput}
+	webpSteps    = []step{passAnimatedGIF, checkJPEGScan, loadImage, stripMetadata, encodeWebP, cleanWebP, verifyOutput}
+	avifSteps    = []step{refuseAnimated, checkJPEGScan, loadImage, stripMetadata, encodeAVIF, verifyOutput}
 )
 
 // header is what readHeader learns without decoding.

@@ -61,20 +61,25 @@ pp_page_height(VipsImage *in)
 }
 
 // pp_thumbnail builds load (with shrink-on-load), auto-orient, optional
-// ICC transform to sRGB and a downsize to fit width x height. Truncated
-// input is an error, not a warning. libvips 8.14 ignores the "fail_on"
-// argument of vips_thumbnail_buffer (the file variant honours it), so it
-// goes to the loader through the option string instead.
+// ICC transform to sRGB and a downsize to fit width x height. fail_on (a
+// VipsFailOn) is the damage that makes the load an error rather than a
+// warning. libvips 8.14 ignores the "fail_on" argument of
+// vips_thumbnail_buffer (the file variant honours it), so it goes to the
+// loader through the option string as well.
 int
 pp_thumbnail(const void *buf, size_t len, VipsImage **out, int width,
-	int height, int all_pages, int to_srgb)
+	int height, int all_pages, int to_srgb, int fail_on)
 {
+	char options[64];
+
+	g_snprintf(options, sizeof(options), "%sfail_on=%s",
+		all_pages ? "n=-1," : "",
+		vips_enum_nick(VIPS_TYPE_FAIL_ON, fail_on));
 	return vips_thumbnail_buffer((void *) buf, len, out, width,
 		"height", height,
 		"size", VIPS_SIZE_DOWN,
-		"fail_on", VIPS_FAIL_ON_TRUNCATED,
-		"option_string", all_pages ?
-			"n=-1,fail_on=truncated" : "fail_on=truncated",
+		"fail_on", fail_on,
+		"option_string", options,
 		"export_profile", to_srgb ? "srgb" : NULL,
 		NULL);
 }

@@ -103,13 +103,25 @@ func openHeader(buf []byte) (*vipsImage, error) {
 	return &vipsImage{out}, nil
 }
 
+// failOn is the kind of damage in the input that makes libvips's loader
+// fail instead of decoding past it (a VipsFailOn).
+type failOn C.int
+
+const (
+	// failOnTruncated refuses input that ends before the image does.
+	failOnTruncated failOn = C.VIPS_FAIL_ON_TRUNCATED
+	// failOnWarning refuses anything the decoder warns about as well.
+	failOnWarning failOn = C.VIPS_FAIL_ON_WARNING
+)
+
 // thumbnail builds the lazy load/orient/colour/resize pipeline of buf that
 // fits in width x height without upscaling. With allPages every frame is
-// loaded; with toSRGB an attached ICC profile is used to convert to sRGB.
-func thumbnail(buf []byte, width, height int, allPages, toSRGB bool) (*vipsImage, error) {
+// loaded; with toSRGB an attached ICC profile is used to convert to sRGB;
+// fail says which damage makes the load fail when the pixels are pulled.
+func thumbnail(buf []byte, width, height int, allPages, toSRGB bool, fail failOn) (*vipsImage, error) {
 	var out *C.VipsImage
 	if C.pp_thumbnail(ptr(buf), C.size_t(len(buf)), &out, C.int(width), C.int(height),
-		cbool(allPages), cbool(toSRGB)) != 0 {
+		cbool(allPages), cbool(toSRGB), C.int(fail)) != 0 {
 		return nil, vipsError("thumbnail")
 	}
 	return &vipsImage{out}, nil
