@@ -36,6 +36,7 @@ type env struct {
 	blobDir string
 	key     string
 	userID  string
+	redis   *testenv.RedisProcess
 }
 
 type envOpts struct {
@@ -44,16 +45,21 @@ type envOpts struct {
 	imagingCf imaging.Config
 	fetch     fetch.Config     // the worker's fetcher; zero: public addresses only
 	now       func() time.Time // the API's clock; nil: time.Now
+	blobDir   string           // the blob store's directory; "": a new temporary one
 }
 
 func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	redisOpt, err := jobs.RedisOpt(testenv.Redis(t))
+	rp := testenv.StartRedis(t)
+	redisOpt, err := jobs.RedisOpt(rp.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	blobDir := t.TempDir()
+	blobDir := o.blobDir
+	if blobDir == "" {
+		blobDir = t.TempDir()
+	}
 	st, err := storage.NewLocal(blobDir)
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +107,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	}
 	_ = k
 	return &env{t: t, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now}, cfg: o.api,
-		db: d, blobDir: blobDir, key: secret, userID: u.ID}
+		db: d, blobDir: blobDir, key: secret, userID: u.ID, redis: rp}
 }
 
 // another starts a second API process on the same database, Redis and

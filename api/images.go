@@ -230,10 +230,13 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 	return img, true, nil
 }
 
-// enqueue puts a task on the queue.
+// enqueue puts a task on the queue, within enqueueTimeout; a queue that
+// does not take it is transcode_unavailable.
 func (s *Server) enqueue(ctx context.Context, task *asynq.Task) error {
+	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	defer cancel()
 	if _, err := s.queue.EnqueueContext(ctx, task); err != nil {
-		return picpipe.Errorf(picpipe.ECodeTranscodeUnavailable, "the processing queue is unavailable; retry later")
+		return fmt.Errorf("%w: %w", errQueueUnavailable, err)
 	}
 	return nil
 }

@@ -1,6 +1,9 @@
 package api
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"math"
 	"strconv"
 	"time"
@@ -18,16 +21,25 @@ const quotaRetryAfter = time.Hour
 // limitUploads applies the plan's upload rate to the API key, shared by
 // every API process through Redis (GCRA, one Lua script, the Redis clock),
 // and sets the RateLimit-* and X-RateLimit-* headers. Over the rate it
-// answers 429 rate_limited with Retry-After.
+// answers 429 rate_limited with Retry-After. When Redis does not answer
+// within limiterTimeout it fails as Config.RateLimitOnError says.
 func (s *Server) limitUploads(c *gin.Context) {
 	rate := s.planOf(userOf(c)).UploadsPerMinute
 	if rate == 0 {
 		c.Next()
 		return
 	}
-	res, err := s.limiter.Allow(c.Request.Context(), "picpipe:rate:upload:"+keyOf(c).ID, redis_rate.PerMinute(rate))
+	ctx, cancel := context.WithTimeout(c.Request.Context(), limiterTimeout)
+	res, err := s.limiter.Allow(ctx, "picpipe:rate:upload:"+keyOf(c).ID, redis_rate.PerMinute(rate))
+	cancel()
 	if err != nil {
-		fail(c, picpipe.Errorf(picpipe.ECodeTranscodeUnavailable, "the rate limiter is unavailable; retry later"))
+		if s.cfg.RateLimitOnError == FailOpen {
+			slog.WarnContext(c.Request.Context(), "rate limiter unavailable: upload let through",
+				"err", err, "request_id", requestID(c))
+			c.Next()
+			return
+		}
+		fail(c, fmt.Errorf("%w: %w", errLimiterUnavailable, err))
 		return
 	}
 	reset := ceilSeconds(res.ResetAfter)

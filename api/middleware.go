@@ -117,15 +117,18 @@ func keyOf(c *gin.Context) *db.APIKey { return c.MustGet(ctxKey).(*db.APIKey) }
 const keyTouchEvery = 60
 
 // recordCall counts an authenticated call for the month's usage (in
-// Redis: a metric, not a record) and refreshes the key's last use.
-// Failures only cost accuracy, so they are logged, not returned.
+// Redis: a metric, not a record, given counterTimeout at most) and
+// refreshes the key's last use. Failures only cost accuracy, so they are
+// logged, not returned.
 func (s *Server) recordCall(ctx context.Context, u *db.User, k *db.APIKey) {
 	now := s.now().Unix()
+	rctx, cancel := context.WithTimeout(ctx, counterTimeout)
+	defer cancel()
 	pipe := s.rdb.Pipeline()
 	key := apiCallsKey(u.ID, db.Period(now))
-	pipe.Incr(ctx, key)
-	pipe.Expire(ctx, key, apiCallsTTL)
-	if _, err := pipe.Exec(ctx); err != nil {
+	pipe.Incr(rctx, key)
+	pipe.Expire(rctx, key, apiCallsTTL)
+	if _, err := pipe.Exec(rctx); err != nil {
 		slog.WarnContext(ctx, "count api call", "err", err)
 	}
 	if k.LastUsedAt == nil || *k.LastUsedAt < now-keyTouchEvery {

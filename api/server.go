@@ -49,6 +49,14 @@ type Config struct {
 	TrustedProxies []string
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
 	ShutdownTimeout time.Duration
+	// RateLimitOnError is what the upload rate limit does when Redis does
+	// not answer in time: FailClosed refuses the upload with 503
+	// transcode_unavailable, FailOpen lets it through unlimited; "" means
+	// FailClosed. Closed is the default because an upload cannot be queued
+	// without Redis anyway: failing closed answers at once instead of
+	// after reading and staging a body only to refuse it at the enqueue,
+	// and never lets an account past its plan's rate.
+	RateLimitOnError FailMode
 }
 
 // WithDefaults returns c with its zero fields set to their defaults.
@@ -77,6 +85,9 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.RateLimitOnError == "" {
+		c.RateLimitOnError = FailClosed
+	}
 	return c
 }
 
@@ -94,6 +105,8 @@ func (c Config) Validate() error {
 		return errors.New("api: waits must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
 		return errors.New("api: DefaultWait exceeds MaxWait")
+	case c.RateLimitOnError != "" && c.RateLimitOnError != FailClosed && c.RateLimitOnError != FailOpen:
+		return fmt.Errorf("api: RateLimitOnError is %q; want %q or %q", c.RateLimitOnError, FailClosed, FailOpen)
 	}
 	return nil
 }
@@ -126,12 +139,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	rdb := redisClient(deps.Redis)
 	s := &Server{
 		cfg:   cfg.WithDefaults(),
 		db:    deps.DB,
 		store: deps.Store,
-		queue: asynq.NewClient(deps.Redis),
-		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
+		queue: asynq.NewClientFromRedisClient(rdb),
+		rdb:   rdb,
 		now:   deps.Now,
 	}
 	if s.now == nil {
@@ -154,12 +168,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 // Handler returns the router, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.router }
 
-// Close releases the Redis connections.
+// Close releases the Redis connections (the queue client shares them).
 func (s *Server) Close() error {
 	if s.waiter != nil {
 		s.waiter.Close()
 	}
-	s.queue.Close()
 	return s.rdb.Close()
 }
 

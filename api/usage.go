@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -20,7 +21,9 @@ func apiCallsKey(userID, period string) string {
 }
 
 // usage is GET /v1/usage: the account's quota in use and this month's
-// (UTC) counts.
+// (UTC) counts. api_calls, a metric kept in Redis, is null when Redis
+// does not answer within counterTimeout; the rest comes from the
+// database.
 func (s *Server) usage(c *gin.Context) {
 	ctx := c.Request.Context()
 	u, err := s.db.UserByID(ctx, userOf(c).ID)
@@ -29,10 +32,11 @@ func (s *Server) usage(c *gin.Context) {
 		return
 	}
 	period := db.Period(s.now().Unix())
-	calls, err := s.apiCalls(ctx, u.ID, period)
-	if err != nil {
-		fail(c, err)
-		return
+	var calls *int64
+	if n, err := s.apiCalls(ctx, u.ID, period); err != nil {
+		slog.WarnContext(ctx, "read api call count", "err", err, "request_id", requestID(c))
+	} else {
+		calls = &n
 	}
 	p := s.planOf(u)
 	c.JSON(http.StatusOK, gin.H{
@@ -44,7 +48,10 @@ func (s *Server) usage(c *gin.Context) {
 	})
 }
 
+// apiCalls reads the user's call count of period, within counterTimeout.
 func (s *Server) apiCalls(ctx context.Context, userID, period string) (int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, counterTimeout)
+	defer cancel()
 	n, err := s.rdb.Get(ctx, apiCallsKey(userID, period)).Int64()
 	if errors.Is(err, redis.Nil) {
 		return 0, nil

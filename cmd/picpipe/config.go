@@ -54,6 +54,7 @@ type config struct {
 	FetchPorts        []int         `env:"PICPIPE_FETCH_PORTS"`       // default 80, 443
 	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT" envDefault:"60s"`
 	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
+	RateLimitOnError  string        `env:"PICPIPE_RATE_LIMIT_ON_ERROR" envDefault:"closed"`
 
 	plans picpipe.Plans // parsed from Plans
 }
@@ -90,6 +91,7 @@ func (c config) apiConfig() api.Config {
 		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans, MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels,
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown,
+		RateLimitOnError: api.FailMode(c.RateLimitOnError),
 	}
 }
 

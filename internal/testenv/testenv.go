@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"picpipe/db"
 )
 
@@ -28,38 +26,7 @@ import (
 // not installed.
 func Redis(t testing.TB) string {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server not installed (make test installs it): %v", err)
-	}
-	// Socket paths are limited to ~100 bytes: keep the directory short.
-	dir, err := os.MkdirTemp("", "rds")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := filepath.Join(dir, "redis.sock")
-	cmd := exec.Command(bin, "--port", "0", "--unixsocket", sock, "--dir", dir,
-		"--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		os.RemoveAll(dir)
-	})
-	u := "unix://" + sock
-	opt, _ := redis.ParseURL(u)
-	c := redis.NewClient(opt)
-	defer c.Close()
-	for i := 0; ; i++ {
-		if err := c.Ping(context.Background()).Err(); err == nil {
-			return u
-		} else if i == 200 {
-			t.Fatalf("redis-server did not answer: %v", err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return StartRedis(t).URL
 }
 
 // SQLite opens a migrated SQLite database in a temporary directory.
