@@ -22,7 +22,13 @@ const (
 	ECodeQuotaExceeded        = "quota_exceeded"
 	ECodeTranscodeUnavailable = "transcode_unavailable"
 	ECodeFetchFailed          = "fetch_failed"
-	ECodeInternal             = "internal"
+	// ECodeUnavailable is a database or blob store the service runs on
+	// failing or out of reach: the server's trouble, worth a retry.
+	ECodeUnavailable = "unavailable"
+	// ECodeStorageFull is the server out of storage space (its blob disk
+	// or its database's): the server's trouble, worth a later retry.
+	ECodeStorageFull = "storage_full"
+	ECodeInternal    = "internal"
 )
 
 // Error is an error with a stable, client-facing code and a message that is

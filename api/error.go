@@ -28,12 +28,28 @@ var statusOf = map[string]int{
 	picpipe.ECodeRateLimited:          http.StatusTooManyRequests,
 	picpipe.ECodeQuotaExceeded:        http.StatusTooManyRequests,
 	picpipe.ECodeTranscodeUnavailable: http.StatusServiceUnavailable,
-	picpipe.ECodeInternal:             http.StatusInternalServerError,
+	picpipe.ECodeUnavailable:          http.StatusServiceUnavailable,
+	// A full disk is 503, not 507 Insufficient Storage: it is a passing
+	// condition of the server (the purge frees space), and 503 with
+	// Retry-After is what clients, proxies and retry libraries know to
+	// wait out; the code tells it apart.
+	picpipe.ECodeStorageFull: http.StatusServiceUnavailable,
+	picpipe.ECodeInternal:    http.StatusInternalServerError,
 }
 
 // retryAfter is what 429 and 503 answers tell clients to wait when the
-// error itself does not say.
+// error itself does not say; retryAfterOf overrides it for codes whose
+// condition takes longer to pass.
 const retryAfter = 5 * time.Second
+
+var retryAfterOf = map[string]time.Duration{
+	picpipe.ECodeQuotaExceeded: quotaRetryAfter,
+	picpipe.ECodeStorageFull:   storageFullRetryAfter,
+}
+
+// storageFullRetryAfter is the Retry-After of storage_full: space comes
+// back when an operator or the purge frees it, not in seconds.
+const storageFullRetryAfter = time.Minute
 
 type errorBody struct {
 	Error errorDetail `json:"error"`
@@ -46,31 +62,33 @@ type errorDetail struct {
 }
 
 // fail renders err as the error body with the status of its code, aborts
-// the handler chain, and logs internal errors (and only those) with their
-// real text.
+// the handler chain, and logs the server's own failures (every 5xx, and
+// only those) with their real text.
 func fail(c *gin.Context, err error) {
 	status, detail := errorResponse(c, err)
 	c.AbortWithStatusJSON(status, errorBody{detail})
 }
 
 // errorResponse is the status and error body of err, for fail and for the
-// answers that add to the body. It logs internal errors, and sets
-// Retry-After on 429 and 503 when the handler has not.
+// answers that add to the body. It logs the server's failures (5xx), and
+// sets Retry-After on 429 and 503 when the handler has not. The body
+// holds only the code's message: never the text of an internal error, a
+// path, an errno or a driver's words.
 func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 	code := picpipe.ErrorCode(err)
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
 	}
-	if code == picpipe.ECodeInternal {
-		slog.ErrorContext(c.Request.Context(), "internal error",
+	if status >= http.StatusInternalServerError {
+		slog.ErrorContext(c.Request.Context(), "internal error", "code", code,
 			"err", err, "request_id", requestID(c), "path", c.Request.URL.Path)
 	}
 	if (status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable) &&
 		c.Writer.Header().Get("Retry-After") == "" {
-		wait := retryAfter
-		if code == picpipe.ECodeQuotaExceeded {
-			wait = quotaRetryAfter
+		wait, ok := retryAfterOf[code]
+		if !ok {
+			wait = retryAfter
 		}
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
 	}

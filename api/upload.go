@@ -98,11 +98,12 @@ func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st
 	return nil
 }
 
-// stageThrough streams r to the store under key through g: g checks the
-// first bytes of a file named filename, watches the rest go by, and may
-// refuse the whole at the end, when the blob is removed again.
+// stageThrough streams r, the client's bytes, to the store under key
+// through g: g checks the first bytes of a file named filename, watches
+// the rest go by, and may refuse the whole at the end, when the blob is
+// removed again.
 func (s *Server) stageThrough(ctx context.Context, r io.Reader, key string, limit int64, g gate, filename string) (int64, string, error) {
-	n, sum, err := s.stream(ctx, g.wrap(r), key, limit, func(h []byte) error {
+	n, sum, err := s.stream(ctx, g.wrap(clientBody{r}), key, limit, func(h []byte) error {
 		_, err := g.check(h, filename)
 		return err
 	})
@@ -115,17 +116,33 @@ func (s *Server) stageThrough(ctx context.Context, r io.Reader, key string, limi
 }
 
 // stream writes r to the store under key with storage.PutChecked,
-// peeking sniff.HeaderSize bytes for check, and classifies errors reading
-// the request body.
+// peeking sniff.HeaderSize bytes for check. r's errors are the client's
+// (clientBody codes them); the store's come back coded by the store, or
+// internal: a failure to write is never the client's.
 func (s *Server) stream(ctx context.Context, r io.Reader, key string, limit int64, check func(header []byte) error) (int64, string, error) {
 	n, sum, err := storage.PutChecked(ctx, s.store, key, r, limit, sniff.HeaderSize, check)
-	if err != nil && !errors.Is(err, storage.ErrInvalidKey) {
-		err = bodyError(err)
+	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		err = picpipe.Errorf(picpipe.ECodeInvalidRequest, "the request ended before its body was read")
 	}
 	return n, sum, err
 }
 
-// bodyError classifies an error reading the request body.
+// clientBody is the client's side of an upload: every error reading it
+// (the request body, a multipart part, a decoded JSON string) is coded
+// here, where it is known to be the client's, with bodyError.
+type clientBody struct{ r io.Reader }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = bodyError(err)
+	}
+	return n, err
+}
+
+// bodyError classifies an error reading the request body: payload_too_large
+// past the body's limit, invalid_request otherwise. Coded errors (a gate's
+// refusal, a malformed JSON string) pass as they are.
 func bodyError(err error) error {
 	if isTooLarge(err) {
 		return picpipe.Errorf(picpipe.ECodePayloadTooLarge, "request body too large")

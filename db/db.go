@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -35,7 +34,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		sqldb, err := sql.Open("pgx", dsn)
+		sqldb, err := openCoded("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("db: open postgres: %w", err)
 		}
@@ -51,7 +50,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			}
 		}
 		q := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
-		sqldb, err := sql.Open("sqlite", "file:"+path+q)
+		sqldb, err := openCoded("sqlite", "file:"+path+q)
 		if err != nil {
 			return nil, fmt.Errorf("db: open sqlite: %w", err)
 		}

@@ -16,7 +16,9 @@ import (
 // anything is written and may refuse them; the bytes are hashed on the
 // way; more than limit bytes is refused with file_too_large. An empty
 // stream is invalid_request. On error nothing is left under key. It
-// returns the size and the hex SHA-256. Errors of r come back as they are.
+// returns the size and the hex SHA-256. Errors of r come back as they are
+// (coding them is the caller's: r is its input); failures of st itself
+// come back coded by st (ErrFull, ErrUnavailable), never as r's.
 func PutChecked(ctx context.Context, st Store, key string, r io.Reader, limit int64, peek int,
 	check func(header []byte) error) (int64, string, error) {
 	br := bufio.NewReaderSize(r, peek)

@@ -43,32 +43,44 @@ func (l *Local) path(key string) (string, error) {
 }
 
 // Put implements Store. It writes to a temporary file in the target
-// directory, syncs it, and renames it into place.
+// directory, syncs it, and renames it into place. Errors of r come back
+// wrapped but uncoded; errors of the file system carry ErrFull or
+// ErrUnavailable.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	p, err := l.path(key)
 	if err != nil {
 		return 0, err
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return 0, fmt.Errorf("storage: put %s: %w", key, err)
+		return 0, storeFault("put", key, err)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
 	if err != nil {
-		return 0, fmt.Errorf("storage: put %s: %w", key, err)
+		return 0, storeFault("put", key, err)
 	}
-	n, err := io.Copy(tmp, ctxReader{ctx, r})
+	src := &sourceReader{r: ctxReader{ctx, r}}
+	n, err := io.Copy(tmp, src)
+	if err != nil && err != src.err {
+		err = storeFault("put", key, err)
+	} else if err != nil {
+		err = fmt.Errorf("storage: put %s: %w", key, err)
+	}
 	if err == nil {
-		err = tmp.Sync()
+		if err = tmp.Sync(); err != nil {
+			err = storeFault("put", key, err)
+		}
 	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = storeFault("put", key, cerr)
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), p)
+		if err = os.Rename(tmp.Name(), p); err != nil {
+			err = storeFault("put", key, err)
+		}
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
-		return n, fmt.Errorf("storage: put %s: %w", key, err)
+		return n, err
 	}
 	return n, nil
 }
@@ -83,12 +95,12 @@ func (l *Local) Open(_ context.Context, key string) (Blob, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
 	} else if err != nil {
-		return nil, fmt.Errorf("storage: open %s: %w", key, err)
+		return nil, storeFault("open", key, err)
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("storage: stat %s: %w", key, err)
+		return nil, storeFault("stat", key, err)
 	}
 	return &localBlob{File: f, fi: fi}, nil
 }
@@ -100,7 +112,7 @@ func (l *Local) Delete(_ context.Context, key string) error {
 		return err
 	}
 	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("storage: delete %s: %w", key, err)
+		return storeFault("delete", key, err)
 	}
 	return nil
 }
@@ -151,6 +163,21 @@ type localBlob struct {
 
 func (b *localBlob) Size() int64        { return b.fi.Size() }
 func (b *localBlob) ModTime() time.Time { return b.fi.ModTime() }
+
+// sourceReader keeps the error of the reader a Put copies from, to tell
+// it from the errors of writing.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
 
 // ctxReader stops a copy when its context is cancelled.
 type ctxReader struct {

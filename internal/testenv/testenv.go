@@ -9,13 +9,9 @@ package testenv
 
 import (
 	"context"
-	"fmt"
-	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"picpipe/db"
 )
@@ -40,33 +36,7 @@ func SQLite(t testing.TB) *db.DB {
 // Without that variable it skips the test.
 func Postgres(t testing.TB) *db.DB {
 	t.Helper()
-	admin := os.Getenv("PICPIPE_TEST_POSTGRES_URL")
-	if admin == "" {
-		t.Skip("PICPIPE_TEST_POSTGRES_URL not set (make test sets it)")
-	}
-	ctx := context.Background()
-	adm, err := db.Open(ctx, admin)
-	if err != nil {
-		t.Fatalf("postgres: %v", err)
-	}
-	defer adm.Close()
-	name := fmt.Sprintf("picpipe_test_%d", time.Now().UnixNano())
-	if err := adm.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		adm, err := db.Open(ctx, admin)
-		if err == nil {
-			adm.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			adm.Close()
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return open(t, u.String())
+	return open(t, PostgresURL(t))
 }
 
 func open(t testing.TB, dsn string) *db.DB {
