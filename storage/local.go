@@ -54,7 +54,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
 		return 0, storeFault("put", key, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-*")
+	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
 		return 0, storeFault("put", key, err)
 	}
@@ -137,7 +137,7 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(string, time.Ti
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+		if d.IsDir() || strings.HasPrefix(d.Name(), tempPrefix) {
 			return nil
 		}
 		fi, err := d.Info()

@@ -43,9 +43,9 @@ type config struct {
 	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL" envDefault:"50ms"`
 	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT" envDefault:"60s"`
 	MaxEdge           int           `env:"PICPIPE_MAX_EDGE" envDefault:"8000"`
-	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"` // 0: the imaging default
-	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"` // 0: the imaging default
-	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE" envDefault:"@every 1m"`
+	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"`         // 0: the imaging default
+	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"`         // 0: the imaging default
+	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE"` // "": the scheduler default
 	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
 	PurgeSpec         string        `env:"PICPIPE_PURGE_SCHEDULE" envDefault:"@every 10m"`
 	PurgeGrace        time.Duration `env:"PICPIPE_PURGE_GRACE" envDefault:"1h"`
