@@ -242,6 +242,33 @@ func (e *env) blobs(dir string) []string {
 	return out
 }
 
+// settle waits until every variant of the ready image id is final and
+// its staged source is gone: until no background work of it remains.
+func (e *env) settle(id string) {
+	e.t.Helper()
+	ctx := context.Background()
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		vs, err := e.db.VariantsOf(ctx, id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		done := true
+		for _, v := range vs {
+			done = done && v.Done()
+		}
+		img, err := e.db.ImageForWork(ctx, id)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if done && img.SourceKey == "" && len(e.blobs("staging")) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("image %s: variants %+v, source %q still there after 60 s", id, vs, img.SourceKey)
+		}
+	}
+}
+
 // poll GETs the image until its status is final or the deadline passes.
 func (e *env) poll(id string) map[string]any {
 	e.t.Helper()

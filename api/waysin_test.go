@@ -331,6 +331,7 @@ func TestURLIngest(t *testing.T) {
 	if img["status"] != "ready" || img["width"] != 240.0 || img["size_original"] != float64(len(photo)) || img["filename"] != "photo.jpg" {
 		t.Fatalf("fetched image = %v; want ready, 240 wide", img)
 	}
+	e.settle(img["id"].(string)) // its AVIF made and its source dropped: the blobs counted below stay
 	r = e.postJSON("/v1/files", `{"url": "`+src.URL+`/report.pdf"}`, map[string]string{"Prefer": "wait=10"})
 	if r.status != 201 || r.json(t)["mime_type"] != "application/pdf" || r.json(t)["size"] != float64(len(pdfDoc)) {
 		t.Fatalf("url file with Prefer wait = %d %s; want 201 pdf", r.status, r.body)
