@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -101,10 +100,4 @@ func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 // failCode is fail with a new *picpipe.Error.
 func failCode(c *gin.Context, code, format string, args ...any) {
 	fail(c, picpipe.Errorf(code, format, args...))
-}
-
-// isTooLarge reports whether err comes from http.MaxBytesReader.
-func isTooLarge(err error) bool {
-	var mbe *http.MaxBytesError
-	return errors.As(err, &mbe)
 }

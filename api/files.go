@@ -14,6 +14,7 @@ import (
 	"picpipe"
 	"picpipe/db"
 	"picpipe/imaging/sniff"
+	"picpipe/intake"
 	"picpipe/jobs"
 )
 
@@ -84,19 +85,19 @@ func parseExpiry(v string) (time.Duration, error) {
 func (s *Server) newFile(user *db.User, name string) *db.File {
 	now := s.now().Unix()
 	f := &db.File{ID: db.NewID(db.PrefixFile), UserID: user.ID, Status: db.StatusReady,
-		Name: sanitizeName(name), CreatedAt: now, UpdatedAt: now}
+		Name: intake.SanitizeName(name), CreatedAt: now, UpdatedAt: now}
 	f.StorageKey = "files/" + user.ID + "/" + f.ID
 	return f
 }
 
 // stageOneFile streams r as the file f, filling in its type, size and hash.
 func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limit int64) error {
-	g := &fileGate{}
-	n, sum, err := s.stageThrough(ctx, r, f.StorageKey, limit, g, f.Name)
+	g := &intake.FileGate{}
+	got, err := s.stager.Stage(ctx, r, f.StorageKey, limit, g, f.Name)
 	if err != nil {
 		return err
 	}
-	f.MIME, f.Ext, f.Size, f.SHA256 = g.t.MIME, g.t.Ext, n, sum
+	f.MIME, f.Ext, f.Size, f.SHA256 = g.Type.MIME, g.Type.Ext, got.Size, got.SHA256
 	return nil
 }
 
@@ -172,14 +173,9 @@ func (s *Server) createFiles(c *gin.Context) {
 // expires_in. A file refused on its own is an error entry; a request
 // refused whole (a sixth part, a body over the limit) leaves nothing.
 func (s *Server) stageFiles(c *gin.Context, user *db.User) (files []*db.File, errs []fileError, expiry time.Duration, err error) {
-	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if ct != "multipart/form-data" {
-		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with files fields, or JSON")
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxRequestBytes+multipartOverhead)
-	mr, err := c.Request.MultipartReader()
+	mr, err := multipartBody(c, s.cfg.MaxRequestBytes, "files fields, or JSON")
 	if err != nil {
-		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+		return nil, nil, 0, err
 	}
 	ctx := c.Request.Context()
 	defer func() {
@@ -196,7 +192,7 @@ func (s *Server) stageFiles(c *gin.Context, user *db.User) (files []*db.File, er
 		if errors.Is(perr, io.EOF) {
 			break
 		} else if perr != nil {
-			return files, nil, 0, bodyError(perr)
+			return files, nil, 0, intake.BodyError(perr)
 		}
 		switch part.FormName() {
 		case "files", "file":
@@ -232,7 +228,7 @@ func (s *Server) stageFiles(c *gin.Context, user *db.User) (files []*db.File, er
 func perFile(err error) bool {
 	switch picpipe.ErrorCode(err) {
 	case picpipe.ECodeUnsupportedFormat, picpipe.ECodeFileTooLarge, picpipe.ECodeInvalidRequest:
-		return !isTooLarge(err)
+		return !intake.IsTooLarge(err)
 	}
 	return false
 }
@@ -277,31 +273,31 @@ func (s *Server) deleteFile(c *gin.Context) {
 func (s *Server) createFileFromJSON(c *gin.Context) {
 	user := userOf(c)
 	f := s.newFile(user, "")
-	src, err := s.readJSONSource(c, f.StorageKey, s.planOf(user).MaxUploadBytes, &fileGate{})
+	src, err := s.stageJSON(c, f.StorageKey, s.planOf(user).MaxUploadBytes, &intake.FileGate{})
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	which, err := oneSource(src, "url")
+	which, err := src.OneSource("url")
 	var expiry time.Duration
-	if v := src.fields["expires_in"]; err == nil && v != "" {
+	if v := src.Fields["expires_in"]; err == nil && v != "" {
 		expiry, err = parseExpiry(v)
 	}
 	if err != nil {
-		if src.hasData {
+		if src.HasData {
 			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
 		}
 		fail(c, err)
 		return
 	}
 	if which == "url" {
-		s.createFileFromURL(c, user, f, src.fields["url"], expiry)
+		s.createFileFromURL(c, user, f, src.Fields["url"], expiry)
 		return
 	}
-	t, _ := sniff.FileTypeOf(src.mime)
-	f.Name, f.MIME, f.Ext = sanitizeName(src.fields["filename"]), src.mime, t.Ext
-	f.Size, f.SHA256 = src.size, src.sha256
+	t, _ := sniff.FileTypeOf(src.Staged.MIME)
+	f.Name, f.MIME, f.Ext = intake.SanitizeName(src.Fields["filename"]), t.MIME, t.Ext
+	f.Size, f.SHA256 = src.Staged.Size, src.Staged.SHA256
 	done, _, err := s.commitFiles(ctx, user, []*db.File{f}, expiry)
 	switch {
 	case err != nil:
@@ -318,7 +314,7 @@ func (s *Server) createFileFromJSON(c *gin.Context) {
 // ingest:url task, then waits as Prefer says.
 func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, rawURL string, expiry time.Duration) {
 	ctx := c.Request.Context()
-	if err := checkURL(rawURL); err != nil {
+	if err := intake.CheckURL(rawURL); err != nil {
 		fail(c, err)
 		return
 	}

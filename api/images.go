@@ -15,6 +15,7 @@ import (
 
 	"picpipe"
 	"picpipe/db"
+	"picpipe/intake"
 	"picpipe/jobs"
 )
 
@@ -127,9 +128,9 @@ func (s *Server) createImage(c *gin.Context) {
 	s.respondUpload(c, s.await(ctx, img, wait), created)
 }
 
-// intake is an image on its way in: staged bytes (with the presigned
+// upload is an image on its way in: staged bytes (with the presigned
 // grant they came through, if any), or a URL to fetch, with its options.
-type intake struct {
+type upload struct {
 	st    *staged
 	grant *db.UploadGrant
 	url   string
@@ -138,43 +139,43 @@ type intake struct {
 
 // imageIntake reads the request: multipart, or JSON with one of data,
 // url and staging_key. Staged bytes go under key.
-func (s *Server) imageIntake(c *gin.Context, key string, limit int64) (*intake, error) {
+func (s *Server) imageIntake(c *gin.Context, key string, limit int64) (*upload, error) {
 	if ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type")); ct != "application/json" {
 		st, err := s.stageMultipart(c, key, limit)
 		if err != nil {
 			return nil, err
 		}
-		return &intake{st: st, opts: st.Options}, nil
+		return &upload{st: st, opts: st.Options}, nil
 	}
-	src, err := s.readJSONSource(c, key, limit, s.imageGate())
+	src, err := s.stageJSON(c, key, limit, s.imageGate())
 	if err != nil {
 		return nil, err
 	}
-	in := &intake{}
-	if in.opts, err = optionsFrom(src.fields); err == nil {
-		err = s.jsonIntake(c, in, src, key)
+	in := &upload{}
+	if in.opts, err = optionsFrom(src.Fields); err == nil {
+		err = s.jsonUpload(c, in, src, key)
 	}
-	if err != nil && src.hasData {
+	if err != nil && src.HasData {
 		s.store.Delete(context.WithoutCancel(c.Request.Context()), key)
 	}
 	return in, err
 }
 
-// jsonIntake fills in from a JSON body's source field.
-func (s *Server) jsonIntake(c *gin.Context, in *intake, src *jsonSource, key string) error {
-	which, err := oneSource(src, "url", "staging_key")
+// jsonUpload fills in from a JSON body's source field.
+func (s *Server) jsonUpload(c *gin.Context, in *upload, src *intake.JSONSource, key string) error {
+	which, err := src.OneSource("url", "staging_key")
 	if err != nil {
 		return err
 	}
 	switch which {
 	case "data":
-		in.st = &staged{Key: key, Name: sanitizeName(src.fields["filename"]), Size: src.size,
-			SHA256: src.sha256, Options: in.opts}
+		in.st = &staged{Key: key, Name: intake.SanitizeName(src.Fields["filename"]), Size: src.Staged.Size,
+			SHA256: src.Staged.SHA256, Options: in.opts}
 	case "url":
-		in.url = src.fields["url"]
-		return checkURL(in.url)
+		in.url = src.Fields["url"]
+		return intake.CheckURL(in.url)
 	case "staging_key":
-		in.st, in.grant, err = s.stagedFromGrant(c, src.fields["staging_key"], in.opts)
+		in.st, in.grant, err = s.stagedFromGrant(c, src.Fields["staging_key"], in.opts)
 	}
 	return err
 }
@@ -184,7 +185,7 @@ func (s *Server) jsonIntake(c *gin.Context, in *intake, src *jsonSource, key str
 // processing; or returns the existing image when the user uploaded the
 // same bytes with the same options before (created false). On error
 // nothing is kept, but for the bytes of an unspent presigned grant.
-func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in *intake, urgent bool) (*db.Image, bool, error) {
+func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in *upload, urgent bool) (*db.Image, bool, error) {
 	st, now := in.st, s.now().Unix()
 	img := &db.Image{
 		ID: id, UserID: user.ID, Status: db.StatusQueued,

@@ -19,7 +19,7 @@ func urlHash(id string) string {
 // recordImageURL records an image to be fetched from in.url, counting it
 // against the image quota (its bytes count once fetched), and enqueues the
 // ingest:url task. On error nothing is kept.
-func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, in *intake, urgent bool) (*db.Image, error) {
+func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, in *upload, urgent bool) (*db.Image, error) {
 	now := s.now().Unix()
 	img := &db.Image{
 		ID: id, UserID: user.ID, Status: db.StatusQueued, Hash: urlHash(id), SourceURL: in.url,

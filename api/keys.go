@@ -9,6 +9,7 @@ import (
 
 	"picpipe"
 	"picpipe/db"
+	"picpipe/intake"
 )
 
 // keyJSON is the APIKey resource; Key, the secret, only in the answer to
@@ -54,7 +55,7 @@ func (s *Server) createKey(c *gin.Context) {
 		failCode(c, picpipe.ECodeInvalidRequest, "allowed_ips: %v", err)
 		return
 	}
-	k, secret, err := s.db.IssueAPIKey(c.Request.Context(), userOf(c).ID, sanitizeName(req.Name), allow, s.now().Unix())
+	k, secret, err := s.db.IssueAPIKey(c.Request.Context(), userOf(c).ID, intake.SanitizeName(req.Name), allow, s.now().Unix())
 	if err != nil {
 		fail(c, err)
 		return

@@ -72,3 +72,16 @@ func (o imageOptions) hash(sourceSHA256 string) string {
 		sourceSHA256, o.Quality, o.Lossless, o.Width, o.Height))
 	return hex.EncodeToString(sum[:16])
 }
+
+// optionsFrom reads the image options of a JSON body.
+func optionsFrom(fields map[string]string) (imageOptions, error) {
+	o := defaultOptions()
+	for _, name := range []string{"quality", "lossless", "resize"} {
+		if v, ok := fields[name]; ok && v != "" && v != "null" {
+			if _, err := o.set(name, v); err != nil {
+				return o, err
+			}
+		}
+	}
+	return o, nil
+}

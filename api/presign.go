@@ -10,6 +10,7 @@ import (
 	"picpipe"
 	"picpipe/db"
 	"picpipe/imaging/sniff"
+	"picpipe/intake"
 )
 
 // grantTTL is how long a presigned upload may be made and used.
@@ -51,7 +52,7 @@ func (s *Server) presign(c *gin.Context) {
 	}
 	now := s.now()
 	g := &db.UploadGrant{ID: db.NewID(db.PrefixGrant), UserID: user.ID, KeyID: keyOf(c).ID,
-		ContentType: req.ContentType, MaxSize: req.Size, Filename: sanitizeName(req.Filename),
+		ContentType: req.ContentType, MaxSize: req.Size, Filename: intake.SanitizeName(req.Filename),
 		CreatedAt: now.Unix(), ExpiresAt: now.Add(grantTTL).Unix()}
 	g.StagingKey = "staging/" + user.ID + "/" + g.ID
 	if err := s.db.CreateGrant(c.Request.Context(), g); err != nil {
@@ -101,8 +102,9 @@ func (s *Server) putUpload(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, g.MaxSize+1)
-	g.Size, g.SHA256, err = s.stageThrough(ctx, c.Request.Body, g.StagingKey, g.MaxSize,
-		&grantGate{imageGate: s.imageGate(), want: g.ContentType}, g.Filename)
+	got, err := s.stager.Stage(ctx, c.Request.Body, g.StagingKey, g.MaxSize,
+		&grantGate{ImageGate: s.imageGate(), want: g.ContentType}, g.Filename)
+	g.Size, g.SHA256 = got.Size, got.SHA256
 	if picpipe.ErrorCode(err) == picpipe.ECodeFileTooLarge || picpipe.ErrorCode(err) == picpipe.ECodePayloadTooLarge {
 		err = picpipe.Errorf(picpipe.ECodePayloadTooLarge, "the body exceeds the granted %d bytes", g.MaxSize)
 	}
@@ -137,12 +139,12 @@ func (s *Server) stagedFromGrant(c *gin.Context, key string, opts imageOptions) 
 // grantGate is the imageGate of a presigned upload: the bytes must also be
 // the type the grant was made for.
 type grantGate struct {
-	*imageGate
+	*intake.ImageGate
 	want string
 }
 
-func (g *grantGate) check(header []byte, filename string) (string, error) {
-	mime, err := g.imageGate.check(header, filename)
+func (g *grantGate) Check(header []byte, filename string) (string, error) {
+	mime, err := g.ImageGate.Check(header, filename)
 	if err == nil && mime != g.want {
 		err = picpipe.Errorf(picpipe.ECodeUnsupportedFormat, "the grant is for %s but the bytes are %s", g.want, mime)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"picpipe"
 	"picpipe/db"
+	"picpipe/intake"
 	"picpipe/jobs"
 	"picpipe/storage"
 )
@@ -125,6 +126,7 @@ type Server struct {
 	cfg     Config
 	db      *db.DB
 	store   storage.Store
+	stager  intake.Stager
 	queue   *asynq.Client
 	rdb     redis.UniversalClient
 	waiter  *jobs.Waiter
@@ -141,12 +143,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	}
 	rdb := redisClient(deps.Redis)
 	s := &Server{
-		cfg:   cfg.WithDefaults(),
-		db:    deps.DB,
-		store: deps.Store,
-		queue: asynq.NewClientFromRedisClient(rdb),
-		rdb:   rdb,
-		now:   deps.Now,
+		cfg:    cfg.WithDefaults(),
+		db:     deps.DB,
+		store:  deps.Store,
+		stager: intake.Stager{Store: deps.Store},
+		queue:  asynq.NewClientFromRedisClient(rdb),
+		rdb:    rdb,
+		now:    deps.Now,
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -11,15 +11,11 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
-	"picpipe/imaging/sniff"
-	"picpipe/storage"
+	"picpipe/intake"
 )
 
-// multipartOverhead is what a multipart body may carry besides the file:
-// boundaries, part headers and small option fields.
-const multipartOverhead = 64 << 10
-
-// staged is an upload written to the staging area.
+// staged is an image upload written to the staging area, with its
+// processing options.
 type staged struct {
 	Limit    int64 // the most bytes the file may have
 	Key      string
@@ -30,19 +26,34 @@ type staged struct {
 	hasBytes bool
 }
 
+// imageGate is the gate image uploads pass, with the configured limits.
+func (s *Server) imageGate() *intake.ImageGate {
+	return intake.NewImageGate(s.cfg.MaxEdge, s.cfg.MaxPixels)
+}
+
+// multipartBody checks that the request is multipart/form-data, bounds
+// its body to limit plus the multipart overhead, and returns its reader.
+func multipartBody(c *gin.Context, limit int64, want string) (*multipart.Reader, error) {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if ct != "multipart/form-data" {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with %s", want)
+	}
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+intake.MultipartOverhead)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+	}
+	return mr, nil
+}
+
 // stageMultipart streams the multipart "file" part of the request into
 // the store under key, sniffing its first bytes before anything is written
 // and hashing it on the way. The other fields are options. The body is
 // never held in memory whole. On any error nothing is left under key.
 func (s *Server) stageMultipart(c *gin.Context, key string, limit int64) (_ *staged, err error) {
-	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
-	if ct != "multipart/form-data" {
-		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with a file field")
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+multipartOverhead)
-	mr, err := c.Request.MultipartReader()
+	mr, err := multipartBody(c, limit, "a file field")
 	if err != nil {
-		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+		return nil, err
 	}
 	ctx := c.Request.Context()
 	st := &staged{Key: key, Limit: limit, Options: defaultOptions()}
@@ -56,7 +67,7 @@ func (s *Server) stageMultipart(c *gin.Context, key string, limit int64) (_ *sta
 		if errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return nil, bodyError(err)
+			return nil, intake.BodyError(err)
 		}
 		if err := s.stagePart(ctx, part, st); err != nil {
 			return nil, err
@@ -76,80 +87,31 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 		if st.hasBytes {
 			return picpipe.Errorf(picpipe.ECodeInvalidRequest, "send one file per request")
 		}
-		return s.stageFile(ctx, part, part.FileName(), st)
+		st.hasBytes = true
+		got, err := s.stager.Stage(ctx, part, st.Key, st.Limit, s.imageGate(), part.FileName())
+		if err != nil {
+			return err
+		}
+		st.Name, st.Size, st.SHA256 = intake.SanitizeName(part.FileName()), got.Size, got.SHA256
+		return nil
 	}
 	value, err := io.ReadAll(io.LimitReader(part, 256))
 	if err != nil {
-		return bodyError(err)
+		return intake.BodyError(err)
 	}
 	_, err = st.Options.set(name, string(value))
 	return err
 }
 
-// stageFile stores one image stream under st.Key through an imageGate,
-// refusing it whole when it is not an accepted image or exceeds the limit.
-func (s *Server) stageFile(ctx context.Context, r io.Reader, filename string, st *staged) error {
-	st.hasBytes = true
-	n, sum, err := s.stageThrough(ctx, r, st.Key, st.Limit, s.imageGate(), filename)
-	if err != nil {
-		return err
+// stageJSON reads a JSON upload body through g, its data staged under
+// key, refusing at once a body whose length shows its data cannot fit
+// limit.
+func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gate) (*intake.JSONSource, error) {
+	maxBody := intake.JSONBodyLimit(limit)
+	if c.Request.ContentLength > maxBody {
+		return nil, picpipe.Errorf(picpipe.ECodeFileTooLarge,
+			"the body's %d bytes cannot decode to at most %d bytes", c.Request.ContentLength, limit)
 	}
-	st.Name, st.Size, st.SHA256 = sanitizeName(filename), n, sum
-	return nil
-}
-
-// stageThrough streams r, the client's bytes, to the store under key
-// through g: g checks the first bytes of a file named filename, watches
-// the rest go by, and may refuse the whole at the end, when the blob is
-// removed again.
-func (s *Server) stageThrough(ctx context.Context, r io.Reader, key string, limit int64, g gate, filename string) (int64, string, error) {
-	n, sum, err := s.stream(ctx, g.wrap(clientBody{r}), key, limit, func(h []byte) error {
-		_, err := g.check(h, filename)
-		return err
-	})
-	if err == nil {
-		if err = g.done(); err != nil {
-			s.store.Delete(context.WithoutCancel(ctx), key)
-		}
-	}
-	return n, sum, err
-}
-
-// stream writes r to the store under key with storage.PutChecked,
-// peeking sniff.HeaderSize bytes for check. r's errors are the client's
-// (clientBody codes them); the store's come back coded by the store, or
-// internal: a failure to write is never the client's.
-func (s *Server) stream(ctx context.Context, r io.Reader, key string, limit int64, check func(header []byte) error) (int64, string, error) {
-	n, sum, err := storage.PutChecked(ctx, s.store, key, r, limit, sniff.HeaderSize, check)
-	if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
-		err = picpipe.Errorf(picpipe.ECodeInvalidRequest, "the request ended before its body was read")
-	}
-	return n, sum, err
-}
-
-// clientBody is the client's side of an upload: every error reading it
-// (the request body, a multipart part, a decoded JSON string) is coded
-// here, where it is known to be the client's, with bodyError.
-type clientBody struct{ r io.Reader }
-
-func (b clientBody) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	if err != nil && err != io.EOF {
-		err = bodyError(err)
-	}
-	return n, err
-}
-
-// bodyError classifies an error reading the request body: payload_too_large
-// past the body's limit, invalid_request otherwise. Coded errors (a gate's
-// refusal, a malformed JSON string) pass as they are.
-func bodyError(err error) error {
-	if isTooLarge(err) {
-		return picpipe.Errorf(picpipe.ECodePayloadTooLarge, "request body too large")
-	}
-	var pe *picpipe.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return picpipe.Errorf(picpipe.ECodeInvalidRequest, "reading the request body: %v", err)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, "data")
 }

@@ -1,4 +1,4 @@
-package api
+package intake
 
 import (
 	"bufio"
@@ -14,14 +14,14 @@ import (
 // maxDataURLPrefix bounds "data:<media type>;base64," before the payload.
 const maxDataURLPrefix = 256
 
-// base64Size is the most base64 characters n decoded bytes take.
-func base64Size(n int64) int64 { return (n + 2) / 3 * 4 }
+// Base64Size is the most base64 characters n decoded bytes take.
+func Base64Size(n int64) int64 { return (n + 2) / 3 * 4 }
 
-// decodeData turns a streamed "data" value, plain base64 (standard or
+// DecodeData turns a streamed "data" value, plain base64 (standard or
 // URL-safe alphabet, padded or not, line breaks allowed) or a base64 data
 // URL, into a stream of the decoded bytes. It returns the data URL's
 // declared media type, or "" for plain base64.
-func decodeData(r io.Reader) (io.Reader, string, error) {
+func DecodeData(r io.Reader) (io.Reader, string, error) {
 	br := bufio.NewReaderSize(r, maxDataURLPrefix)
 	declared := ""
 	if head, _ := br.Peek(5); string(head) == "data:" {
@@ -79,9 +79,9 @@ func (b *base64Reader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sameType reports whether a declared media type names the sniffed one,
+// SameType reports whether a declared media type names the sniffed one,
 // allowing the common aliases.
-func sameType(declared, sniffed string) bool {
+func SameType(declared, sniffed string) bool {
 	declared = strings.ToLower(declared)
 	aliases := map[string]string{"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg",
 		"image/heif": "image/heic", "text/x-markdown": "text/markdown", "application/x-pdf": "application/pdf"}

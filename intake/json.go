@@ -1,4 +1,4 @@
-package api
+package intake
 
 import (
 	"bufio"
@@ -13,16 +13,16 @@ import (
 
 const (
 	maxJSONKey   = 64   // longest field name
-	maxJSONValue = 8192 // longest value but "data" (a URL, a file name)
+	maxJSONValue = 8192 // longest value but the data (a URL, a file name)
 )
 
-// readJSONUpload reads a flat JSON object from r, streaming the string
-// value of "data" to onData as it is parsed (never held in memory whole)
-// and returning every other field's value as text: strings unquoted,
-// numbers and booleans as written. Nested objects and arrays are refused.
-// onData is called at most once, in the middle of the parse; its error
-// ends it.
-func readJSONUpload(r io.Reader, onData func(io.Reader) error) (map[string]string, error) {
+// ReadJSON reads a flat JSON object from r, streaming the string value of
+// the field dataField to onData as it is parsed (never held in memory
+// whole) and returning every other field's value as text: strings
+// unquoted, numbers and booleans as written. Nested objects and arrays
+// are refused. onData is called at most once, in the middle of the parse;
+// its error ends it.
+func ReadJSON(r io.Reader, dataField string, onData func(io.Reader) error) (map[string]string, error) {
 	p := &jsonScanner{r: bufio.NewReader(r)}
 	fields := map[string]string{}
 	if err := p.expect('{'); err != nil {
@@ -49,7 +49,7 @@ func readJSONUpload(r io.Reader, onData func(io.Reader) error) (map[string]strin
 		if err := p.expect(':'); err != nil {
 			return nil, err
 		}
-		if fields[key], err = p.value(key == "data", onData); err != nil {
+		if fields[key], err = p.value(key == dataField, onData); err != nil {
 			return nil, err
 		}
 		if c, err = p.next(); err != nil {
@@ -84,7 +84,7 @@ func (p *jsonScanner) next() (byte, error) {
 		if errors.Is(err, io.EOF) {
 			return 0, io.ErrUnexpectedEOF
 		} else if err != nil {
-			return 0, bodyError(err)
+			return 0, BodyError(err)
 		}
 		if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
 			return c, nil
@@ -176,7 +176,7 @@ func (s *jsonStringReader) Read(out []byte) (int, error) {
 			if errors.Is(err, io.EOF) {
 				return n, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed JSON body: unterminated string")
 			}
-			return n, bodyError(err)
+			return n, BodyError(err)
 		}
 		switch {
 		case c == '"':

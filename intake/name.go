@@ -1,4 +1,4 @@
-package api
+package intake
 
 import (
 	"path"
@@ -10,10 +10,10 @@ import (
 // maxNameLen bounds a stored display file name, in bytes.
 const maxNameLen = 255
 
-// sanitizeName keeps a client's file name for display only: the base name,
+// SanitizeName keeps a client's file name for display only: the base name,
 // without control characters or path separators, valid UTF-8, at most
 // maxNameLen bytes. It is never used as a storage key.
-func sanitizeName(name string) string {
+func SanitizeName(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {

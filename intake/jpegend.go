@@ -1,64 +1,9 @@
-package api
+package intake
 
 import (
 	"bytes"
 	"io"
-
-	"picpipe"
-	"picpipe/imaging/sniff"
 )
-
-// gate is what an upload passes through on its way to the store: check
-// judges the first bytes (with the file name, "" while it is not known
-// yet) and names their media type; wrap sees the whole stream go by; done
-// judges what wrap saw once the stream ended.
-type gate interface {
-	check(header []byte, filename string) (mime string, err error)
-	wrap(r io.Reader) io.Reader
-	done() error
-}
-
-// imageGate admits images: an accepted type whose extension agrees, no
-// larger than the pixel limits where the header tells the size, and, for a
-// JPEG, a stream that reaches an end-of-image marker. All of it is read
-// from the bytes as they pass, without decoding, so a pixel bomb or a
-// truncated upload is refused before anything is queued.
-type imageGate struct {
-	maxEdge   int
-	maxPixels int64
-	mime      string
-	end       jpegEnd
-}
-
-func (s *Server) imageGate() *imageGate {
-	return &imageGate{maxEdge: s.cfg.MaxEdge, maxPixels: s.cfg.MaxPixels}
-}
-
-func (g *imageGate) check(header []byte, filename string) (string, error) {
-	f, err := sniff.Image(header, filename)
-	if err != nil {
-		return "", err
-	}
-	if w, h, ok := sniff.Dimensions(header); ok &&
-		(w > g.maxEdge || h > g.maxEdge || int64(w)*int64(h) > g.maxPixels) {
-		return "", picpipe.Errorf(picpipe.ECodeTooManyPixels,
-			"the image is %d×%d; the limits are %d px a side and %d pixels", w, h, g.maxEdge, g.maxPixels)
-	}
-	g.mime = f.MIME
-	return f.MIME, nil
-}
-
-func (g *imageGate) wrap(r io.Reader) io.Reader {
-	g.end.r = r
-	return &g.end
-}
-
-func (g *imageGate) done() error {
-	if g.mime == sniff.JPEG.MIME && !g.end.seen && !g.end.lost {
-		return picpipe.Errorf(picpipe.ECodeDecodeFailed, "the JPEG data is truncated: it has no end-of-image marker")
-	}
-	return nil
-}
 
 // jpegEnd follows the marker structure of a JPEG stream as it passes, to
 // tell whether the image reaches its end-of-image marker. Segment payloads
@@ -167,15 +112,3 @@ func (j *jpegEnd) endSegment() {
 		j.state = jpegMarker
 	}
 }
-
-// fileGate admits general files: an accepted type whose extension agrees.
-type fileGate struct{ t sniff.FileType }
-
-func (g *fileGate) check(header []byte, filename string) (string, error) {
-	t, err := sniff.File(header, filename)
-	g.t = t
-	return t.MIME, err
-}
-
-func (g *fileGate) wrap(r io.Reader) io.Reader { return r }
-func (g *fileGate) done() error                { return nil }
