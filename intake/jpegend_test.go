@@ -63,3 +63,30 @@ func TestJPEGEnd(t *testing.T) {
 		t.Error("garbage not reported lost")
 	}
 }
+
+// FuzzJPEGEnd: no input panics, and the verdict does not depend on how
+// the stream is cut into reads.
+func FuzzJPEGEnd(f *testing.F) {
+	for _, name := range []string{"photo.jpg", "progressive.jpg", "orient-6.jpg"} {
+		b, err := os.ReadFile(filepath.Join("..", "imaging", "testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[:min(len(b), 4096)], 7)
+	}
+	f.Add([]byte{0xff, 0xd8, 0xff, 0xd9}, 1)
+	f.Fuzz(func(t *testing.T, b []byte, chunk int) {
+		chunk = 1 + abs(chunk)%64
+		seen, lost := ends(b, len(b)+1)
+		if s2, l2 := ends(b, chunk); s2 != seen || l2 != lost {
+			t.Fatalf("in one read: seen %v lost %v; in reads of %d: %v %v", seen, lost, chunk, s2, l2)
+		}
+	})
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}

@@ -22,8 +22,13 @@ const (
 // unquoted, numbers and booleans as written. Nested objects and arrays
 // are refused. onData is called at most once, in the middle of the parse;
 // its error ends it.
-func ReadJSON(r io.Reader, dataField string, onData func(io.Reader) error) (map[string]string, error) {
+func ReadJSON(r io.Reader, dataField string, onData func(io.Reader) error) (_ map[string]string, err error) {
 	p := &jsonScanner{r: bufio.NewReader(r)}
+	defer func() {
+		if errors.Is(err, io.ErrUnexpectedEOF) { // the body ended mid-object
+			err = p.syntax("the rest of the object")
+		}
+	}()
 	fields := map[string]string{}
 	if err := p.expect('{'); err != nil {
 		return nil, err
