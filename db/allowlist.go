@@ -6,9 +6,23 @@ import (
 	"strings"
 )
 
-// ParseAllowList parses CIDRs or single addresses (IPv4 or IPv6) into the
-// stored form of APIKey.AllowedIPs: canonical CIDRs, comma-separated.
+// MaxAllowListEntries bounds an allow-list: each request with a credential
+// that carries one is checked against every entry.
+const MaxAllowListEntries = 100
+
+// AllowList is the stored form of an IP allow-list, as in
+// APIKey.AllowedIPs and Agent.AllowedIPs: canonical CIDRs, comma-separated.
+// The empty list allows every address.
+type AllowList string
+
+// ParseAllowList parses at most MaxAllowListEntries CIDRs or single
+// addresses (IPv4 or IPv6) into the stored form of an AllowList. An
+// IPv4-mapped IPv6 entry is stored as IPv4. It returns an error naming the
+// first entry that is neither, or saying that there are too many.
 func ParseAllowList(list []string) (string, error) {
+	if len(list) > MaxAllowListEntries {
+		return "", fmt.Errorf("%d entries; an allow-list holds at most %d", len(list), MaxAllowListEntries)
+	}
 	out := make([]string, 0, len(list))
 	for _, item := range list {
 		p, err := parsePrefix(strings.TrimSpace(item))
@@ -39,10 +53,11 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// Allows reports whether the key may be used from ip: an empty allow-list
-// allows every address; IPv4-mapped IPv6 addresses count as IPv4.
-func (k *APIKey) Allows(ip string) bool {
-	if k.AllowedIPs == "" {
+// Allows reports whether ip is on the list: the empty list allows every
+// address; IPv4-mapped IPv6 addresses count as IPv4; an unparsable ip is
+// refused by a non-empty list.
+func (l AllowList) Allows(ip string) bool {
+	if l == "" {
 		return true
 	}
 	a, err := netip.ParseAddr(ip)
@@ -50,10 +65,21 @@ func (k *APIKey) Allows(ip string) bool {
 		return false
 	}
 	a = a.Unmap()
-	for _, item := range strings.Split(k.AllowedIPs, ",") {
+	for _, item := range l.Entries() {
 		if p, err := netip.ParsePrefix(item); err == nil && p.Contains(a) {
 			return true
 		}
 	}
 	return false
 }
+
+// Entries returns the list's CIDRs, none for the empty list.
+func (l AllowList) Entries() []string {
+	if l == "" {
+		return nil
+	}
+	return strings.Split(string(l), ",")
+}
+
+// Allows reports whether the key may be used from ip (AllowList.Allows).
+func (k *APIKey) Allows(ip string) bool { return AllowList(k.AllowedIPs).Allows(ip) }

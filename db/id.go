@@ -15,6 +15,7 @@ const (
 	PrefixImage  = "img_"
 	PrefixFile   = "file_"
 	PrefixGrant  = "upl_"
+	PrefixAgent  = "agt_"
 )
 
 // crockford is Crockford's base32 alphabet, in ascending byte order so that

@@ -4,6 +4,7 @@
 //	picpipe api|worker|scheduler  # one role, for scaling out
 //	picpipe migrate               # apply database migrations
 //	picpipe keys create|list|revoke
+//	picpipe agents add|list|remove
 //	picpipe users list|suspend|activate|plan
 //	picpipe dashboard             # asynqmon alone, behind the admin token
 //	picpipe healthcheck [URL|--deps]
@@ -32,6 +33,7 @@ commands:
   scheduler   run the periodic maintenance scheduler alone (run exactly one)
   migrate     apply pending database migrations
   keys        manage users and API keys: keys create|list|revoke
+  agents      bind Agent-header names to users: agents add|list|remove
   users       list users, suspend or activate one, change its plan:
               users list|suspend ID|activate ID|plan ID PLAN
   dashboard   serve only the queue dashboard (asynqmon) at /admin/queues
@@ -81,6 +83,8 @@ func run(args []string) error {
 		return d.Close()
 	case "keys":
 		return runKeys(ctx, cfg, rest)
+	case "agents":
+		return runAgents(ctx, cfg, rest)
 	case "users":
 		return runUsers(ctx, cfg, rest)
 	case "dashboard":
