@@ -9,7 +9,7 @@ BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2
 
-.PHONY: run build test vet deps deps-test deps-bench bench clean
+.PHONY: run build test chaos vet deps deps-test deps-bench bench clean
 
 ## run: install what is missing, build, and run everything on this machine
 run: deps build
@@ -24,6 +24,12 @@ build:
 test: deps-test vet
 	@url=$$(scripts/pg-test.sh start) && \
 	PICPIPE_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./...
+
+## chaos: the fault suite against real processes (redis-server, PostgreSQL,
+## api/worker/scheduler), every fault three times (tens of minutes; make
+## test runs only its short subset). PICPIPE_CHAOS_REPORT=FILE keeps the table.
+chaos: deps-test
+	$(GO) test -count=1 -tags chaos -run . -timeout 90m -v ./chaos/
 
 ## bench: measure picpipe against the vips CLI on real photos and rewrite
 ## BENCHMARKS.md (~10 minutes; not part of test or CI)
