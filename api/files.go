@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strconv"
@@ -98,11 +99,24 @@ func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limi
 		return err
 	}
 	f.MIME, f.Ext, f.Size, f.SHA256 = g.Type.MIME, g.Type.Ext, got.Size, got.SHA256
+	f.Status = statusOfStored(g.Type)
 	return nil
 }
 
+// statusOfStored is the status a file stored as it is starts in: an
+// image is processing until its metadata is removed, anything else is
+// ready at once.
+func statusOfStored(t sniff.FileType) string {
+	if t.Image {
+		return db.StatusProcessing
+	}
+	return db.StatusReady
+}
+
 // commitFiles records staged files against the user's quota; a file that
-// does not fit becomes an error and its blob goes.
+// does not fit becomes an error and its blob goes. The images among them
+// get their file:clean task, and commitFiles waits up to the request's
+// preferred wait for them to be clean.
 func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.File, expiry time.Duration) ([]*db.File, []fileError, error) {
 	var done []*db.File
 	var errs []fileError
@@ -115,6 +129,7 @@ func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.Fil
 		err := s.db.InsertFile(ctx, f, db.Quota{MaxStorageBytes: q.MaxStorageBytes})
 		switch {
 		case err == nil:
+			s.enqueueClean(ctx, f)
 			done = append(done, f)
 		case errors.Is(err, db.ErrQuotaExceeded):
 			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
@@ -127,6 +142,35 @@ func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.Fil
 		}
 	}
 	return done, errs, nil
+}
+
+// enqueueClean queues the file:clean task of a file that needs one. A
+// task lost here only delays the file: reconcile enqueues it again.
+func (s *Server) enqueueClean(ctx context.Context, f *db.File) {
+	if f.Status != db.StatusProcessing {
+		return
+	}
+	task, err := jobs.NewFileCleanTask(f.ID, true)
+	if err == nil {
+		err = s.enqueue(ctx, task)
+	}
+	if err != nil {
+		slog.WarnContext(ctx, "enqueue file clean; reconcile will", "file_id", f.ID, "err", err)
+	}
+}
+
+// awaitFiles waits up to d, in all, for files to be final, and returns
+// their latest state.
+func (s *Server) awaitFiles(ctx context.Context, files []*db.File, d time.Duration) {
+	deadline := time.Now().Add(d)
+	for i, f := range files {
+		s.awaitDone(ctx, f.ID, time.Until(deadline), func() bool {
+			if fresh, err := s.db.FileForWork(ctx, f.ID); err == nil {
+				files[i] = fresh
+			}
+			return files[i].Status == db.StatusReady || files[i].Status == db.StatusFailed
+		})
+	}
 }
 
 // respondFiles answers a multi-file upload: 201 with uploaded and errors
@@ -166,6 +210,7 @@ func (s *Server) createFiles(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.awaitFiles(c.Request.Context(), done, s.fileWait(c))
 	s.respondFiles(c, done, append(errs, moreErrs...))
 }
 
@@ -233,6 +278,18 @@ func perFile(err error) bool {
 	return false
 }
 
+// fileWait is how long a files upload waits for its images to be
+// clean: as Prefer asks, the default otherwise. Cleaning takes
+// milliseconds; the wait only shows in the answer when the queue is
+// backed up.
+func (s *Server) fileWait(c *gin.Context) time.Duration {
+	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
+	if applied != "" {
+		c.Header("Preference-Applied", applied)
+	}
+	return wait
+}
+
 // getFile is GET /v1/files/:id.
 func (s *Server) getFile(c *gin.Context) {
 	f, err := s.db.FileByID(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix())
@@ -297,8 +354,9 @@ func (s *Server) createFileFromJSON(c *gin.Context) {
 	}
 	t, _ := sniff.FileTypeOf(src.Staged.MIME)
 	f.Name, f.MIME, f.Ext = intake.SanitizeName(src.Fields["filename"]), t.MIME, t.Ext
-	f.Size, f.SHA256 = src.Staged.Size, src.Staged.SHA256
+	f.Size, f.SHA256, f.Status = src.Staged.Size, src.Staged.SHA256, statusOfStored(t)
 	done, _, err := s.commitFiles(ctx, user, []*db.File{f}, expiry)
+	s.awaitFiles(ctx, done, s.fileWait(c))
 	switch {
 	case err != nil:
 		fail(c, err)
@@ -344,7 +402,7 @@ func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, ra
 		if fresh, err := s.db.FileByID(ctx, user.ID, f.ID, s.now().Unix()); err == nil {
 			f = fresh
 		}
-		return f.Status != db.StatusQueued
+		return f.Status == db.StatusReady || f.Status == db.StatusFailed
 	})
 	switch f.Status {
 	case db.StatusReady:

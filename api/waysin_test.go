@@ -11,6 +11,9 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -77,8 +80,8 @@ var (
 )
 
 func TestMultiFileUpload(t *testing.T) {
-	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
-	photo := fixture(t, "photo.jpg")
+	e := newEnv(t, testenv.SQLite(t), envOpts{})
+	photo := fixture(t, "photo.jpg") // a camera JPEG: GPS position, make, model, XMP, IPTC
 	r := e.multi("/v1/files", []part{
 		{"files", "photo.jpg", photo}, {"files", "report.pdf", pdfDoc}, {"files", "data.csv", []byte("a,b\n1,2\n")},
 		{"files", "cat.jpg", exe}, {"files", "notes.md", []byte("# hi\n")},
@@ -95,11 +98,13 @@ func TestMultiFileUpload(t *testing.T) {
 		t.Fatalf("error entry = %v; want cat.jpg unsupported_format", e0)
 	}
 	var pdfURL, jpgURL string
+	var stored int64
 	for _, u := range uploaded {
 		f := u.(map[string]any)
 		if !strings.HasPrefix(f["id"].(string), "file_") || f["status"] != "ready" {
 			t.Fatalf("file = %v", f)
 		}
+		stored += int64(f["size"].(float64))
 		switch f["filename"] {
 		case "report.pdf":
 			pdfURL = f["url"].(string)
@@ -110,9 +115,12 @@ func TestMultiFileUpload(t *testing.T) {
 			}
 		}
 	}
-	want := int64(len(photo) + len(pdfDoc) + len("a,b\n1,2\n") + len("# hi\n"))
-	if u := e.do("GET", "/v1/usage", nil, nil).json(t); u["storage_used_bytes"] != float64(want) || u["image_count"] != 0.0 {
-		t.Fatalf("usage = %v; want %d bytes, 0 images", u, want)
+	// The photo counts as stored: without its metadata, a little smaller.
+	if want := int64(len(pdfDoc) + len("a,b\n1,2\n") + len("# hi\n")); stored <= want || stored >= want+int64(len(photo)) {
+		t.Fatalf("sizes add up to %d; want the others' %d plus the photo without its metadata", stored, want)
+	}
+	if u := e.do("GET", "/v1/usage", nil, nil).json(t); u["storage_used_bytes"] != float64(stored) || u["image_count"] != 0.0 {
+		t.Fatalf("usage = %v; want %d bytes, 0 images", u, stored)
 	}
 	res, err := http.Get(pdfURL)
 	if err != nil {
@@ -126,9 +134,18 @@ func TestMultiFileUpload(t *testing.T) {
 		t.Fatalf("pdf link: %d %v", res.StatusCode, res.Header)
 	}
 	res, _ = http.Get(jpgURL)
+	served := filepath.Join(t.TempDir(), "served.jpg")
+	out, _ := os.Create(served)
+	out.ReadFrom(res.Body)
+	out.Close()
 	res.Body.Close()
 	if !strings.HasPrefix(res.Header.Get("Content-Disposition"), "inline") {
 		t.Fatalf("jpeg disposition = %q; want inline", res.Header.Get("Content-Disposition"))
+	}
+	// The privacy hole: a file stored as it is kept its camera's EXIF.
+	meta, err := exec.Command(testenv.Tool(t, "exiftool"), "-s", "-GPS:all", "-XMP:all", "-IPTC:all", "-Make", "-Model", served).CombinedOutput()
+	if err != nil || strings.TrimSpace(string(meta)) != "" {
+		t.Fatalf("the served JPEG carries metadata (err %v):\n%s", err, meta)
 	}
 	list := e.do("GET", "/v1/files", nil, nil).json(t)
 	if n := len(list["data"].([]any)); n != 4 {

@@ -30,7 +30,7 @@ func (d *DB) NeededBlobs(ctx context.Context) ([]NamedBlob, error) {
 		`SELECT id AS row, source_key AS key FROM images WHERE deleted_at IS NULL AND status <> 'failed' AND source_key <> ''`,
 		`SELECT v.image_id || '/' || v.kind AS row, v.storage_key AS key FROM variants v JOIN images i ON i.id = v.image_id
 			WHERE i.deleted_at IS NULL AND v.status = 'ready' AND v.storage_key <> ''`,
-		`SELECT id AS row, storage_key AS key FROM files WHERE deleted_at IS NULL AND status = 'ready' AND storage_key <> ''`,
+		`SELECT id AS row, storage_key AS key FROM files WHERE deleted_at IS NULL AND status <> 'failed' AND storage_key <> ''`,
 	} {
 		var part []NamedBlob
 		if err := d.idb.NewRaw(q).Scan(ctx, &part); err != nil {
@@ -119,7 +119,7 @@ func (d *DB) Unfinished(ctx context.Context, before int64) ([]string, error) {
 		`SELECT id FROM images WHERE deleted_at IS NULL AND status IN ('queued', 'processing') AND updated_at < ?`,
 		`SELECT v.image_id || '/' || v.kind FROM variants v JOIN images i ON i.id = v.image_id
 			WHERE i.deleted_at IS NULL AND i.status = 'ready' AND v.status IN ('queued', 'processing') AND v.updated_at < ?`,
-		`SELECT id FROM files WHERE deleted_at IS NULL AND status = 'queued' AND updated_at < ?`,
+		`SELECT id FROM files WHERE deleted_at IS NULL AND status IN ('queued', 'processing') AND updated_at < ?`,
 	} {
 		var part []string
 		if err := d.idb.NewRaw(q, before).Scan(ctx, &part); err != nil {

@@ -99,36 +99,100 @@ func (d *DB) DeleteFile(ctx context.Context, userID, id string, now int64) error
 }
 
 // FinishFile stores the fetched content of a queued file (size, type,
-// key, hash) and counts its size against q, or returns ErrQuotaExceeded
-// and changes nothing, or ErrFileNotFound when the file is no longer
-// queued.
+// key, hash, and f.Status: ready, or processing when its metadata is yet
+// to be removed) and counts its size against q, or returns
+// ErrQuotaExceeded and changes nothing, or ErrFileNotFound when the file
+// is no longer queued.
 func (d *DB) FinishFile(ctx context.Context, f *File, q Quota) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		if err := tx.reserve(ctx, f.UserID, 0, f.Size, q); err != nil {
 			return err
 		}
-		f.Status = StatusReady
-		return tx.updateQueuedFile(ctx, f, "status", "size", "mime", "ext", "name", "sha256", "storage_key", "updated_at")
+		res, err := tx.idb.NewUpdate().Model(f).
+			Column("status", "size", "mime", "ext", "name", "sha256", "storage_key", "updated_at").WherePK().
+			Where("status = ?", StatusQueued).Where("deleted_at IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: finish file %s: %w", f.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrFileNotFound
+		}
+		return nil
 	})
 }
 
-// FailFile ends a queued file failed with a code and message, or returns
-// ErrFileNotFound when it is no longer queued.
+// FailFile ends a queued or processing live file failed with a code and
+// message, if f.Attempt still holds it, and gives back the bytes it
+// counted (its blob, which the caller removes, is forgotten). It returns
+// ErrFileNotFound when the file is final, deleted or claimed by a later
+// attempt.
 func (d *DB) FailFile(ctx context.Context, f *File) error {
-	f.Status = StatusFailed
-	return d.updateQueuedFile(ctx, f, "status", "error_code", "error_message", "updated_at")
+	return d.RunInTx(ctx, func(tx *DB) error {
+		cur, err := tx.heldFile(ctx, f, StatusQueued, StatusProcessing)
+		if err != nil {
+			return err
+		}
+		f.Status, f.Size, f.StorageKey = StatusFailed, 0, ""
+		_, err = tx.idb.NewUpdate().Model(f).
+			Column("status", "error_code", "error_message", "size", "storage_key", "updated_at").WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: fail file %s: %w", f.ID, err)
+		}
+		return tx.release(ctx, f.UserID, 0, cur.Size)
+	})
 }
 
-func (d *DB) updateQueuedFile(ctx context.Context, f *File, cols ...string) error {
-	res, err := d.idb.NewUpdate().Model(f).Column(cols...).WherePK().
-		Where("status = ?", StatusQueued).Where("deleted_at IS NULL").Exec(ctx)
+// ClaimFileClean takes the processing live file id for a clean under a
+// new attempt token and returns it, or ErrFileNotFound.
+func (d *DB) ClaimFileClean(ctx context.Context, id string, now int64) (*File, error) {
+	res, err := d.idb.NewUpdate().Model((*File)(nil)).
+		Set("attempt = ?", NewAttempt()).Set("updated_at = ?", now).
+		Where("id = ?", id).Where("status = ?", StatusProcessing).Where("deleted_at IS NULL").Exec(ctx)
 	if err != nil {
-		return fmt.Errorf("db: update file %s: %w", f.ID, err)
+		return nil, fmt.Errorf("db: claim file: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrFileNotFound
+		return nil, ErrFileNotFound
 	}
-	return nil
+	return d.FileForWork(ctx, id)
+}
+
+// FinishFileClean makes the cleaned file f ready with its new blob (f's
+// StorageKey, Size, SHA256), if f.Attempt still holds it, counting its
+// new size instead of the old. It returns the key of the blob it
+// replaces, for the caller to remove, or ErrFileNotFound when the file
+// moved on (deleted, or claimed again).
+func (d *DB) FinishFileClean(ctx context.Context, f *File) (string, error) {
+	var old string
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		cur, err := tx.heldFile(ctx, f, StatusProcessing)
+		if err != nil {
+			return err
+		}
+		f.Status = StatusReady
+		_, err = tx.idb.NewUpdate().Model(f).
+			Column("status", "storage_key", "size", "sha256", "updated_at").WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: finish clean of %s: %w", f.ID, err)
+		}
+		old = cur.StorageKey
+		return tx.release(ctx, f.UserID, 0, cur.Size-f.Size)
+	})
+	return old, err
+}
+
+// heldFile locks and returns the live file f in one of statuses if
+// f.Attempt still holds it, or ErrFileNotFound.
+func (d *DB) heldFile(ctx context.Context, f *File, statuses ...string) (*File, error) {
+	cur := new(File)
+	err := d.selectForUpdate(cur).Where("id = ?", f.ID).Where("status IN (?)", bun.In(statuses)).
+		Where("attempt = ?", f.Attempt).Where("deleted_at IS NULL").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrFileNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("db: file %s: %w", f.ID, err)
+	}
+	return cur, nil
 }
 
 // ExpiredFiles returns up to limit files that expired before now or were
@@ -178,13 +242,14 @@ func (d *DB) PurgeFile(ctx context.Context, id string, now int64) error {
 	})
 }
 
-// StuckFiles returns up to limit files left queued (fetching) since before
-// the Unix second before, oldest first: candidates for re-enqueueing.
+// StuckFiles returns up to limit files left queued (fetching) or
+// processing (being cleaned) since before the Unix second before, oldest
+// first: candidates for re-enqueueing.
 func (d *DB) StuckFiles(ctx context.Context, before int64, limit int) ([]File, error) {
 	var files []File
 	err := d.idb.NewSelect().Model(&files).
-		Where("status = ?", StatusQueued).Where("updated_at < ?", before).Where("deleted_at IS NULL").
-		Order("updated_at ASC").Limit(int64(limit)).Scan(ctx)
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("updated_at < ?", before).
+		Where("deleted_at IS NULL").Order("updated_at ASC").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: stuck files: %w", err)
 	}

@@ -123,7 +123,9 @@ func (v *Variant) Done() bool { return final(v.Status) }
 
 // File is a general file stored as it was sent: a document, a text, an
 // image kept unprocessed. A file fetched from a URL is queued until its
-// ingest task ends it ready or failed; an uploaded one is ready at once.
+// ingest task has its bytes. An image is processing until its file:clean
+// task removed its metadata (losslessly); anything else is ready at once.
+// Every file ends ready or failed.
 type File struct {
 	bun.BaseModel `bun:"table:files"`
 
@@ -139,10 +141,19 @@ type File struct {
 	SHA256       string `bun:"sha256,notnull"`
 	StorageKey   string `bun:"storage_key,notnull"`
 	SourceURL    string `bun:"source_url,notnull"`
-	ExpiresAt    *int64 `bun:"expires_at"`
-	CreatedAt    int64  `bun:"created_at,notnull"`
-	UpdatedAt    int64  `bun:"updated_at,notnull"`
-	DeletedAt    *int64 `bun:"deleted_at"`
+	// Attempt is the token of the clean that may finish the file.
+	Attempt string `bun:"attempt,notnull"`
+	// CreatedBy is the uploader a client named (the Agent-header seed's
+	// created_by), for its own records.
+	CreatedBy string `bun:"created_by,notnull"`
+	// Path is the caller-chosen place of the file (the KIE seed's
+	// uploadPath/fileName), unique among the user's live files; "" for
+	// none.
+	Path      string `bun:"path,notnull"`
+	ExpiresAt *int64 `bun:"expires_at"`
+	CreatedAt int64  `bun:"created_at,notnull"`
+	UpdatedAt int64  `bun:"updated_at,notnull"`
+	DeletedAt *int64 `bun:"deleted_at"`
 }
 
 // UploadGrant is a presigned upload: one PUT of at most MaxSize bytes of

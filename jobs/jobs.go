@@ -16,6 +16,8 @@ import (
 const (
 	TypeImageProcess = "image:process"
 	TypeImageAVIF    = "image:avif"
+	// TypeFileClean removes the metadata of an image stored as it is.
+	TypeFileClean = "file:clean"
 )
 
 // Queues, by priority. Uploads someone waits for go to QueueCritical,
@@ -148,7 +150,7 @@ func NewMaintenanceTask(typ string, unique time.Duration) *asynq.Task {
 // image, a variant, a fetch), as opposed to maintenance.
 func IsWork(typ string) bool {
 	switch typ {
-	case TypeImageProcess, TypeIngestURL:
+	case TypeImageProcess, TypeIngestURL, TypeFileClean:
 		return true
 	}
 	for _, t := range variantTypes {
@@ -210,6 +212,40 @@ func IngestTaskID(id string) string { return TypeIngestURL + ":" + id }
 func ParseIngestPayload(t *asynq.Task) (IngestPayload, error) {
 	var p IngestPayload
 	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.ID == "" || (p.Kind != IngestImage && p.Kind != IngestFile) {
+		return p, fmt.Errorf("jobs: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
+	}
+	return p, nil
+}
+
+// FilePayload names the file a task works on.
+type FilePayload struct {
+	FileID string `json:"file_id"`
+}
+
+// NewFileCleanTask returns the file:clean task of fileID, on the
+// critical queue when someone waits for it. Its task id is
+// FileCleanTaskID(fileID).
+func NewFileCleanTask(fileID string, urgent bool) (*asynq.Task, error) {
+	b, err := json.Marshal(FilePayload{FileID: fileID})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: marshal %s payload: %w", TypeFileClean, err)
+	}
+	q := QueueDefault
+	if urgent {
+		q = QueueCritical
+	}
+	return asynq.NewTask(TypeFileClean, b, asynq.Queue(q), asynq.MaxRetry(5), asynq.Timeout(5*time.Minute),
+		asynq.TaskID(FileCleanTaskID(fileID)), asynq.Retention(Retention)), nil
+}
+
+// FileCleanTaskID is the task id of the file:clean task of fileID.
+func FileCleanTaskID(fileID string) string { return TypeFileClean + ":" + fileID }
+
+// ParseFilePayload decodes a file task's payload; a malformed one wraps
+// asynq.SkipRetry.
+func ParseFilePayload(t *asynq.Task) (FilePayload, error) {
+	var p FilePayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil || p.FileID == "" {
 		return p, fmt.Errorf("jobs: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil

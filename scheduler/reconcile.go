@@ -224,16 +224,23 @@ func (s *Scheduler) variantWork(v *db.Variant) (work, error) {
 	}, err
 }
 
-// fileWork is the work of a file still to be fetched.
+// fileWork is the work of an unfinished file: its fetch while queued,
+// its clean while processing.
 func (s *Scheduler) fileWork(ctx context.Context, f *db.File) (work, error) {
+	w := work{row: f.ID, queues: urgentOrNot, fail: func(ctx context.Context) error { return s.failFile(ctx, f) }}
+	var err error
+	if f.Status == db.StatusProcessing {
+		w.id = jobs.FileCleanTaskID(f.ID)
+		w.task, err = jobs.NewFileCleanTask(f.ID, false)
+		return w, err
+	}
 	p, err := s.planOf(ctx, f.UserID)
 	if err != nil {
-		return work{}, err
+		return w, err
 	}
-	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, p, false))
-	return work{row: f.ID, task: task, id: jobs.IngestTaskID(f.ID), queues: urgentOrNot,
-		fail: func(ctx context.Context) error { return s.failFile(ctx, f) },
-	}, err
+	w.id = jobs.IngestTaskID(f.ID)
+	w.task, err = jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, p, false))
+	return w, err
 }
 
 // outOfRetries is how a row whose task ran out of retries ends.
@@ -268,14 +275,19 @@ func (s *Scheduler) failVariant(ctx context.Context, v *db.Variant) error {
 	return s.dropBlob(ctx, source)
 }
 
-// failFile ends the queued file f failed with internal.
+// failFile ends the unfinished file f failed with internal, unless it
+// moved on since it was read, and drops its bytes.
 func (s *Scheduler) failFile(ctx context.Context, f *db.File) error {
+	key := f.StorageKey
 	f.ErrorCode, f.ErrorMessage = outOfRetries.Code, outOfRetries.Message
 	f.UpdatedAt = s.deps.Now().Unix()
-	if err := s.deps.DB.FailFile(ctx, f); err != nil && !errors.Is(err, db.ErrFileNotFound) {
+	err := s.deps.DB.FailFile(ctx, f)
+	if errors.Is(err, db.ErrFileNotFound) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return nil
+	return s.dropBlob(ctx, key)
 }
 
 // dropBlob deletes key, if any; a blob left by a failure here is

@@ -96,12 +96,19 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 		func(h []byte, filename string) (err error) { ft, err = sniff.File(h, filename); return err })
 	if err == nil {
 		f.MIME, f.Ext, f.UpdatedAt = ft.MIME, ft.Ext, w.deps.Now().Unix()
+		f.Status = db.StatusReady
+		if ft.Image {
+			f.Status = db.StatusProcessing // its metadata goes first
+		}
 		err = w.deps.DB.FinishFile(ctx, f, db.Quota{MaxStorageBytes: p.MaxStorageBytes})
 		if err != nil {
 			w.deps.Store.Delete(ctx, f.StorageKey)
 		}
 	}
 	switch {
+	case err == nil && f.Status == db.StatusProcessing:
+		outcomes.WithLabelValues(jobs.TypeIngestURL, outcomeOK).Inc()
+		return w.enqueueClean(ctx, f.ID, p.Urgent)
 	case err == nil:
 		outcomes.WithLabelValues(jobs.TypeIngestURL, outcomeOK).Inc()
 		w.announce(ctx, f.ID)
@@ -162,4 +169,17 @@ func (r *retryable) Unwrap() error { return r.err }
 // Reason is the client-facing error of the failure.
 func (r *retryable) Reason() *picpipe.Error {
 	return picpipe.Errorf(picpipe.ECodeFetchFailed, "%s", fetch.Reason(r.err))
+}
+
+// enqueueClean queues the file:clean task of the file id; were it lost,
+// reconcile would enqueue it again.
+func (w *Worker) enqueueClean(ctx context.Context, id string, urgent bool) error {
+	task, err := jobs.NewFileCleanTask(id, urgent)
+	if err == nil {
+		_, err = w.queue.EnqueueContext(ctx, task)
+	}
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return err
+	}
+	return nil
 }

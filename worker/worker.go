@@ -110,6 +110,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
+	w.mux.HandleFunc(jobs.TypeFileClean, w.cleanFile)
 	return w, nil
 }
 
