@@ -11,7 +11,6 @@ import (
 
 	"picpipe/jobs"
 	"picpipe/scheduler"
-	"picpipe/storage"
 )
 
 // errProblems makes picpipe check exit 1: it found problems.
@@ -34,7 +33,7 @@ func runCheck(ctx context.Context, cfg config, args []string) error {
 		return err
 	}
 	defer d.Close()
-	st, err := storage.NewLocal(cfg.StorageDir)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}

@@ -28,6 +28,7 @@ type config struct {
 	RedisURL    string `env:"PICPIPE_REDIS_URL"`    // default (serve only): a private redis-server
 	RedisServer string `env:"PICPIPE_REDIS_SERVER" envDefault:"redis-server"`
 	StorageDir  string `env:"PICPIPE_STORAGE_DIR"` // default: DataDir/blobs
+	StorageURL  string `env:"PICPIPE_STORAGE_URL"` // s3://bucket?…; default: the directory StorageDir
 	LogLevel    string `env:"PICPIPE_LOG_LEVEL" envDefault:"info"`
 	LogFormat   string `env:"PICPIPE_LOG_FORMAT" envDefault:"text"`
 

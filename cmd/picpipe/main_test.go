@@ -30,7 +30,7 @@ func TestServeEndToEnd(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	env := append(os.Environ(), "PICPIPE_DATA_DIR="+filepath.Join(dir, "data"), "PICPIPE_ADDR="+addr,
-		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=")
+		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=", "PICPIPE_STORAGE_URL=")
 	var logs bytes.Buffer
 	serve := exec.Command(bin, "serve")
 	serve.Env, serve.Stdout, serve.Stderr = env, &logs, &logs

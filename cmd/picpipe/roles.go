@@ -45,7 +45,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		return err
 	}
 	defer d.Close()
-	st, err := storage.NewLocal(cfg.StorageDir)
+	st, err := cfg.openStore(ctx)
 	if err != nil {
 		return err
 	}
