@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
+	"picpipe/api/compat"
 )
 
 // statusOf maps each stable error code to its HTTP status. It is the only
@@ -65,6 +66,11 @@ type errorDetail struct {
 // only those) with their real text.
 func fail(c *gin.Context, err error) {
 	status, detail := errorResponse(c, err)
+	if render := compat.RendererOf(c); render != nil { // a seed mount's own envelope
+		render(c, status, detail.Code, detail.Message, detail.RequestID)
+		c.Abort()
+		return
+	}
 	c.AbortWithStatusJSON(status, errorBody{detail})
 }
 

@@ -2,8 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -13,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
+	"picpipe/api/compat"
 	"picpipe/db"
 	"picpipe/imaging/sniff"
 	"picpipe/intake"
@@ -62,13 +61,6 @@ func isImageMIME(m string) bool {
 	return t.Image
 }
 
-// fileError is one refused file of a multi-file upload.
-type fileError struct {
-	Filename string `json:"filename"`
-	Code     string `json:"code"`
-	Message  string `json:"message"`
-}
-
 // parseExpiry reads expires_in: whole seconds or a Go duration ("72h").
 func parseExpiry(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
@@ -91,18 +83,6 @@ func (s *Server) newFile(user *db.User, name string) *db.File {
 	return f
 }
 
-// stageOneFile streams r as the file f, filling in its type, size and hash.
-func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, limit int64) error {
-	g := &intake.FileGate{}
-	got, err := s.stager.Stage(ctx, r, f.StorageKey, limit, g, f.Name)
-	if err != nil {
-		return err
-	}
-	f.MIME, f.Ext, f.Size, f.SHA256 = g.Type.MIME, g.Type.Ext, got.Size, got.SHA256
-	f.Status = statusOfStored(g.Type)
-	return nil
-}
-
 // statusOfStored is the status a file stored as it is starts in: an
 // image is processing until its metadata is removed, anything else is
 // ready at once.
@@ -111,37 +91,6 @@ func statusOfStored(t sniff.FileType) string {
 		return db.StatusProcessing
 	}
 	return db.StatusReady
-}
-
-// commitFiles records staged files against the user's quota; a file that
-// does not fit becomes an error and its blob goes. The images among them
-// get their file:clean task, and commitFiles waits up to the request's
-// preferred wait for them to be clean.
-func (s *Server) commitFiles(ctx context.Context, user *db.User, files []*db.File, expiry time.Duration) ([]*db.File, []fileError, error) {
-	var done []*db.File
-	var errs []fileError
-	q := quota(s.planOf(user))
-	for i, f := range files {
-		if expiry > 0 {
-			at := f.CreatedAt + int64(expiry.Seconds())
-			f.ExpiresAt = &at
-		}
-		err := s.db.InsertFile(ctx, f, db.Quota{MaxStorageBytes: q.MaxStorageBytes})
-		switch {
-		case err == nil:
-			s.enqueueClean(ctx, f)
-			done = append(done, f)
-		case errors.Is(err, db.ErrQuotaExceeded):
-			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
-			errs = append(errs, fileError{f.Name, picpipe.ECodeQuotaExceeded, "the file does not fit the storage quota"})
-		default:
-			for _, rest := range files[i:] {
-				s.store.Delete(context.WithoutCancel(ctx), rest.StorageKey)
-			}
-			return done, errs, err
-		}
-	}
-	return done, errs, nil
 }
 
 // enqueueClean queues the file:clean task of a file that needs one. A
@@ -176,21 +125,27 @@ func (s *Server) awaitFiles(ctx context.Context, files []*db.File, d time.Durati
 // respondFiles answers a multi-file upload: 201 with uploaded and errors
 // when any file was kept, otherwise the first refusal as the error, with
 // every refusal listed in errors.
-func (s *Server) respondFiles(c *gin.Context, done []*db.File, errs []fileError) {
+func (s *Server) respondFiles(c *gin.Context, res *compat.FileResult) {
+	errs := res.Errors
 	if errs == nil {
-		errs = []fileError{}
+		errs = []compat.FileError{}
 	}
-	if len(done) == 0 {
+	if len(res.Files) == 0 {
 		status, detail := errorResponse(c, picpipe.Errorf(errs[0].Code, "no file was accepted: %s", errs[0].Message))
 		c.AbortWithStatusJSON(status, gin.H{"error": detail, "errors": errs})
 		return
 	}
-	uploaded := make([]fileJSON, len(done))
-	for i, f := range done {
+	uploaded := make([]fileJSON, len(res.Files))
+	for i, f := range res.Files {
 		uploaded[i] = s.fileView(c, f)
 	}
 	c.JSON(http.StatusCreated, gin.H{"object": "list", "uploaded": uploaded, "errors": errs})
 }
+
+// filesSpec is how POST /v1/files takes files: up to 5 files (or file)
+// parts within the configured request limit, each within the plan's
+// limit, of the Picklyone allow-list, with an optional expires_in.
+var filesSpec = compat.FileSpec{Fields: []string{"files", "file"}, Max: maxFilesPerRequest, ExpiryField: "expires_in"}
 
 // createFiles is POST /v1/files: multipart "files" parts (up to 5), each
 // checked and kept or refused on its own, or JSON (data or url).
@@ -199,72 +154,12 @@ func (s *Server) createFiles(c *gin.Context) {
 		s.createFileFromJSON(c)
 		return
 	}
-	user := userOf(c)
-	files, errs, expiry, err := s.stageFiles(c, user)
+	res, err := s.ReceiveFiles(c, filesSpec)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	done, moreErrs, err := s.commitFiles(c.Request.Context(), user, files, expiry)
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	s.awaitFiles(c.Request.Context(), done, s.fileWait(c))
-	s.respondFiles(c, done, append(errs, moreErrs...))
-}
-
-// stageFiles reads a multipart body of files parts and an optional
-// expires_in. A file refused on its own is an error entry; a request
-// refused whole (a sixth part, a body over the limit) leaves nothing.
-func (s *Server) stageFiles(c *gin.Context, user *db.User) (files []*db.File, errs []fileError, expiry time.Duration, err error) {
-	mr, err := multipartBody(c, s.cfg.MaxRequestBytes, "files fields, or JSON")
-	if err != nil {
-		return nil, nil, 0, err
-	}
-	ctx := c.Request.Context()
-	defer func() {
-		if err != nil {
-			for _, f := range files {
-				s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
-			}
-		}
-	}()
-	limit := s.planOf(user).MaxUploadBytes
-	parts := 0
-	for {
-		part, perr := mr.NextPart()
-		if errors.Is(perr, io.EOF) {
-			break
-		} else if perr != nil {
-			return files, nil, 0, intake.BodyError(perr)
-		}
-		switch part.FormName() {
-		case "files", "file":
-			if parts++; parts > maxFilesPerRequest {
-				return files, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "at most %d files per request", maxFilesPerRequest)
-			}
-			f := s.newFile(user, part.FileName())
-			if serr := s.stageOneFile(ctx, part, f, limit); serr != nil {
-				if !perFile(serr) {
-					return files, nil, 0, serr
-				}
-				errs = append(errs, fileError{f.Name, picpipe.ErrorCode(serr), picpipe.ErrorMessage(serr)})
-				continue
-			}
-			files = append(files, f)
-		case "expires_in":
-			v, _ := io.ReadAll(io.LimitReader(part, 64))
-			if expiry, err = parseExpiry(string(v)); err != nil {
-				return files, nil, 0, err
-			}
-		}
-		part.Close()
-	}
-	if parts == 0 {
-		return nil, nil, 0, picpipe.Errorf(picpipe.ECodeInvalidRequest, "missing files field")
-	}
-	return files, errs, expiry, nil
+	s.respondFiles(c, res)
 }
 
 // perFile reports whether err refuses one file only; other errors
@@ -328,82 +223,38 @@ func (s *Server) deleteFile(c *gin.Context) {
 // "expires_in"} fetches it in an ingest:url task (202, or wait as Prefer
 // says).
 func (s *Server) createFileFromJSON(c *gin.Context) {
-	user := userOf(c)
-	f := s.newFile(user, "")
-	src, err := s.stageJSON(c, f.StorageKey, s.planOf(user).MaxUploadBytes, &intake.FileGate{})
-	if err != nil {
-		fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	which, err := src.OneSource("url")
-	var expiry time.Duration
-	if v := src.Fields["expires_in"]; err == nil && v != "" {
-		expiry, err = parseExpiry(v)
-	}
-	if err != nil {
-		if src.HasData {
-			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
-		}
-		fail(c, err)
-		return
-	}
-	if which == "url" {
-		s.createFileFromURL(c, user, f, src.Fields["url"], expiry)
-		return
-	}
-	t, _ := sniff.FileTypeOf(src.Staged.MIME)
-	f.Name, f.MIME, f.Ext = intake.SanitizeName(src.Fields["filename"]), t.MIME, t.Ext
-	f.Size, f.SHA256, f.Status = src.Staged.Size, src.Staged.SHA256, statusOfStored(t)
-	done, _, err := s.commitFiles(ctx, user, []*db.File{f}, expiry)
-	s.awaitFiles(ctx, done, s.fileWait(c))
+	spec := filesSpec
+	spec.Fields, spec.Instead = []string{"data"}, []string{"url"}
+	res, err := s.ReceiveJSONFile(c, spec)
 	switch {
 	case err != nil:
 		fail(c, err)
-	case len(done) == 0: // the one refusal commitFiles makes
-		failQuota(c, s.planOf(user))
+	case res.Fields["url"] != "":
+		s.createFileFromURL(c, res.Fields["url"], res.Fields["expires_in"])
+	case len(res.Files) == 0: // the one refusal commitFiles makes
+		failQuota(c, s.planOf(userOf(c)))
 	default:
-		c.Header("Location", "/v1/files/"+done[0].ID)
-		c.JSON(http.StatusCreated, s.fileView(c, done[0]))
+		c.Header("Location", "/v1/files/"+res.Files[0].ID)
+		c.JSON(http.StatusCreated, s.fileView(c, res.Files[0]))
 	}
 }
 
-// createFileFromURL records a file to fetch from rawURL and enqueues its
+// createFileFromURL records a file to fetch from rawURL, enqueues its
 // ingest:url task, then waits as Prefer says.
-func (s *Server) createFileFromURL(c *gin.Context, user *db.User, f *db.File, rawURL string, expiry time.Duration) {
-	ctx := c.Request.Context()
-	if err := intake.CheckURL(rawURL); err != nil {
-		fail(c, err)
-		return
-	}
-	f.Status, f.SourceURL = db.StatusQueued, rawURL
-	if expiry > 0 {
-		at := f.CreatedAt + int64(expiry.Seconds())
-		f.ExpiresAt = &at
-	}
-	if err := s.db.InsertFile(ctx, f, db.Quota{}); err != nil {
-		fail(c, err)
-		return
-	}
-	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
-	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, s.planOf(user), wait > 0))
-	if err == nil {
-		err = s.enqueue(ctx, task)
-	}
-	if err != nil {
-		s.db.DeleteFile(context.WithoutCancel(ctx), user.ID, f.ID, s.now().Unix())
-		fail(c, err)
-		return
-	}
-	if applied != "" {
-		c.Header("Preference-Applied", applied)
-	}
-	s.awaitDone(ctx, f.ID, wait, func() bool {
-		if fresh, err := s.db.FileByID(ctx, user.ID, f.ID, s.now().Unix()); err == nil {
-			f = fresh
+func (s *Server) createFileFromURL(c *gin.Context, rawURL, expiresIn string) {
+	spec := compat.FileSpec{}
+	if expiresIn != "" {
+		var err error
+		if spec.Expiry, err = parseExpiry(expiresIn); err != nil {
+			fail(c, err)
+			return
 		}
-		return f.Status == db.StatusReady || f.Status == db.StatusFailed
-	})
+	}
+	f, err := s.FetchFile(c, rawURL, spec)
+	if err != nil {
+		fail(c, err)
+		return
+	}
 	switch f.Status {
 	case db.StatusReady:
 		c.Header("Location", "/v1/files/"+f.ID)

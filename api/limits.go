@@ -30,7 +30,7 @@ func (s *Server) limitUploads(c *gin.Context) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), limiterTimeout)
-	res, err := s.limiter.Allow(ctx, "picpipe:rate:upload:"+keyOf(c).ID, redis_rate.PerMinute(rate))
+	res, err := s.limiter.Allow(ctx, "picpipe:rate:upload:"+c.GetString(ctxCaller), redis_rate.PerMinute(rate))
 	cancel()
 	if err != nil {
 		if s.cfg.RateLimitOnError == FailOpen {

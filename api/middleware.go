@@ -21,6 +21,7 @@ const (
 	ctxRequestID = "picpipe.request_id"
 	ctxUser      = "picpipe.user"
 	ctxKey       = "picpipe.key"
+	ctxCaller    = "picpipe.caller" // the id of the key or agent: what rate limits count
 )
 
 // withRequestID gives every request an id, in the X-Request-Id response
@@ -89,23 +90,41 @@ func (s *Server) authenticate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	user, err := s.db.UserByID(ctx, key.UserID)
+	user, ok := s.admit(c, key.UserID, key.Allows(c.ClientIP()), "API key")
+	if !ok {
+		return
+	}
+	c.Set(ctxKey, key)
+	c.Set(ctxCaller, key.ID)
+	s.recordCall(ctx, user)
+	if key.LastUsedAt == nil || *key.LastUsedAt < s.now().Unix()-keyTouchEvery {
+		if err := s.db.TouchAPIKey(ctx, key.ID, s.now().Unix()); err != nil {
+			slog.WarnContext(ctx, "touch api key", "err", err)
+		}
+	}
+	c.Next()
+}
+
+// admit loads the account userID a credential stands for and lets the
+// request in when the account is active and the credential may be used
+// from the client's address (allowed); otherwise it answers 403 and
+// reports false.
+func (s *Server) admit(c *gin.Context, userID string, allowed bool, credential string) (*db.User, bool) {
+	user, err := s.db.UserByID(c.Request.Context(), userID)
 	if err != nil {
 		fail(c, err)
-		return
+		return nil, false
 	}
 	if user.Status != db.UserActive {
 		failCode(c, picpipe.ECodeForbidden, "account is %s", user.Status)
-		return
+		return nil, false
 	}
-	if !key.Allows(c.ClientIP()) {
-		failCode(c, picpipe.ECodeForbidden, "this API key may not be used from %s", c.ClientIP())
-		return
+	if !allowed {
+		failCode(c, picpipe.ECodeForbidden, "this %s may not be used from %s", credential, c.ClientIP())
+		return nil, false
 	}
 	c.Set(ctxUser, user)
-	c.Set(ctxKey, key)
-	s.recordCall(ctx, user, key)
-	c.Next()
+	return user, true
 }
 
 func userOf(c *gin.Context) *db.User { return c.MustGet(ctxUser).(*db.User) }
@@ -117,24 +136,17 @@ func keyOf(c *gin.Context) *db.APIKey { return c.MustGet(ctxKey).(*db.APIKey) }
 const keyTouchEvery = 60
 
 // recordCall counts an authenticated call for the month's usage (in
-// Redis: a metric, not a record, given counterTimeout at most) and
-// refreshes the key's last use. Failures only cost accuracy, so they are
-// logged, not returned.
-func (s *Server) recordCall(ctx context.Context, u *db.User, k *db.APIKey) {
-	now := s.now().Unix()
-	rctx, cancel := context.WithTimeout(ctx, counterTimeout)
+// Redis: a metric, not a record). A failure only costs accuracy, so it
+// is logged, not returned.
+func (s *Server) recordCall(ctx context.Context, u *db.User) {
+	ctx, cancel := context.WithTimeout(ctx, counterTimeout)
 	defer cancel()
 	pipe := s.rdb.Pipeline()
-	key := apiCallsKey(u.ID, db.Period(now))
-	pipe.Incr(rctx, key)
-	pipe.Expire(rctx, key, apiCallsTTL)
-	if _, err := pipe.Exec(rctx); err != nil {
+	key := apiCallsKey(u.ID, db.Period(s.now().Unix()))
+	pipe.Incr(ctx, key)
+	pipe.Expire(ctx, key, apiCallsTTL)
+	if _, err := pipe.Exec(ctx); err != nil {
 		slog.WarnContext(ctx, "count api call", "err", err)
-	}
-	if k.LastUsedAt == nil || *k.LastUsedAt < now-keyTouchEvery {
-		if err := s.db.TouchAPIKey(ctx, k.ID, now); err != nil {
-			slog.WarnContext(ctx, "touch api key", "err", err)
-		}
 	}
 }
 

@@ -103,15 +103,15 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 	return err
 }
 
-// stageJSON reads a JSON upload body through g, its data staged under
-// key, refusing at once a body whose length shows its data cannot fit
-// limit.
-func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gate) (*intake.JSONSource, error) {
+// stageJSON reads a JSON upload body through g, the base64 or data URL
+// of its field dataField staged under key, refusing at once a body whose
+// length shows its data cannot fit limit.
+func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gate, dataField string) (*intake.JSONSource, error) {
 	maxBody := intake.JSONBodyLimit(limit)
 	if c.Request.ContentLength > maxBody {
 		return nil, picpipe.Errorf(picpipe.ECodeFileTooLarge,
 			"the body's %d bytes cannot decode to at most %d bytes", c.Request.ContentLength, limit)
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
-	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, "data")
+	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, dataField)
 }

@@ -14,9 +14,19 @@ var ErrFileNotFound = errors.New("db: file not found")
 
 // InsertFile inserts f and counts its size against the user's storage
 // quota q in one transaction, or returns ErrQuotaExceeded and inserts
-// nothing. Files do not count against the image quota.
-func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) error {
-	return d.RunInTx(ctx, func(tx *DB) error {
+// nothing. Files do not count against the image quota. When f.Path is
+// set, the user's live file at that path is deleted in the same
+// transaction, its bytes given back, and returned (its blob is the
+// caller's to remove); nil otherwise.
+func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) (*File, error) {
+	var replaced *File
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		if f.Path != "" {
+			var err error
+			if replaced, err = tx.replaceAt(ctx, f); err != nil {
+				return err
+			}
+		}
 		if err := tx.reserve(ctx, f.UserID, 0, f.Size, q); err != nil {
 			return err
 		}
@@ -25,6 +35,36 @@ func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) error {
 		}
 		return nil
 	})
+	return replaced, err
+}
+
+// replaceAt deletes the user's live file at f.Path, if any, giving its
+// bytes back, and returns it.
+func (d *DB) replaceAt(ctx context.Context, f *File) (*File, error) {
+	old := new(File)
+	err := d.selectForUpdate(old).Where("user_id = ?", f.UserID).Where("path = ?", f.Path).
+		Where("deleted_at IS NULL").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("db: file at %q: %w", f.Path, err)
+	}
+	_, err = d.idb.NewUpdate().Model((*File)(nil)).Set("deleted_at = ?", f.CreatedAt).
+		Set("updated_at = ?", f.CreatedAt).Where("id = ?", old.ID).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("db: replace file %s: %w", old.ID, err)
+	}
+	return old, d.release(ctx, f.UserID, 0, old.Size)
+}
+
+// RemoveFile deletes the queued row of f for good: only for a fetch that
+// could not be queued, so that nothing of it remains.
+func (d *DB) RemoveFile(ctx context.Context, f *File) error {
+	_, err := d.idb.NewDelete().Model((*File)(nil)).Where("id = ?", f.ID).Where("status = ?", StatusQueued).Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: remove file: %w", err)
+	}
+	return nil
 }
 
 // FileByID returns the user's live file with id that has not expired by

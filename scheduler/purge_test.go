@@ -173,7 +173,7 @@ func TestPurgeFilesAndGrants(t *testing.T) {
 			if _, err := st.Put(ctx, f.StorageKey, strings.NewReader("x")); err != nil {
 				t.Fatal(err)
 			}
-			if err := d.InsertFile(ctx, f, db.Quota{}); err != nil {
+			if _, err := d.InsertFile(ctx, f, db.Quota{}); err != nil {
 				t.Fatal(err)
 			}
 			return f

@@ -50,7 +50,7 @@ func TestReconcileReenqueuesStuckImagesOnce(t *testing.T) {
 		ts := now.Add(-time.Hour).Unix()
 		file := &db.File{ID: db.NewID(db.PrefixFile), UserID: u.ID, Status: db.StatusQueued,
 			SourceURL: "https://example.com/a.pdf", CreatedAt: ts, UpdatedAt: ts}
-		if err := d.InsertFile(ctx, file, db.Quota{}); err != nil {
+		if _, err := d.InsertFile(ctx, file, db.Quota{}); err != nil {
 			t.Fatal(err)
 		}
 

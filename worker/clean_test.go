@@ -28,7 +28,7 @@ func (f *fixture) storeFile(t *testing.T, name string, data []byte) *db.File {
 	if _, err := f.st.Put(ctx, file.StorageKey, bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.d.InsertFile(ctx, file, db.Quota{}); err != nil {
+	if _, err := f.d.InsertFile(ctx, file, db.Quota{}); err != nil {
 		t.Fatal(err)
 	}
 	return file
