@@ -4,20 +4,13 @@ import (
 	"strings"
 )
 
-// loaderNames maps a sniffed format to the part of the libvips loader class
-// name that must open it, e.g. "VipsForeignLoadJpegBuffer".
-var loaderNames = map[string]string{
-	"jpeg": "Jpeg", "png": "Png", "gif": "Nsgif", "webp": "Webp",
-	"avif": "Heif", "heic": "Heif",
-}
-
 // readHeader opens the source with libvips, reading the header only, and
 // records size, frames and orientation. The loader libvips picks must be
 // the one the sniffed format calls for: a file that sniffs as one format
 // and parses as another is refused.
 func readHeader(pctx *pipelineContext) error {
 	loader := findLoader(pctx.src)
-	if want := loaderNames[pctx.format.Name]; loader == "" || !strings.Contains(loader, want) {
+	if want := pctx.format.Loader(); want == "" || !strings.Contains(loader, want) {
 		return unsupported("the file looks like %s but is not readable as one", pctx.format.Name)
 	}
 	im, err := openHeader(pctx.src)

@@ -30,6 +30,8 @@ func TestFile(t *testing.T) {
 		{"markdown", "doc.md", []byte("# Title\n\nSome *text*.\n"), FileMarkdown, false},
 		{"json", "x.json", []byte(`{"a": [1, 2]}`), FileJSON, false},
 		{"json without extension", "x", []byte(`{"a": [1, 2]}`), FileJSON, false},
+		{"json content named txt", "x.txt", []byte(`{"a": [1, 2]}`), FileText, false},
+		{"apng", "a.apng", png, FilePNG, false},
 		{"utf-8 with bom", "u.txt", []byte("\xef\xbb\xbfh\xc3\xa9llo"), FileText, false},
 		{"cut multibyte at the end", "u.txt", []byte("h\xc3"), FileText, false},
 		{"exe renamed jpg", "cat.jpg", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00"), make([]byte, 100)...), FileType{}, true},
