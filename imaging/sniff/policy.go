@@ -105,6 +105,10 @@ var (
 	FilesPolicy = NewPolicy(slices.Concat(webImages, []Type{TypePDF}, TypesOf(ClassText)),
 		slices.Concat(executableExts, compressedExts, extsOf(TypesOf(ClassVector, ClassArchive)))...)
 
+	// PicklyonePolicy is FilesPolicy: the Picklyone mount keeps the
+	// allow-list and the refusals of POST /v1/files, which it documents.
+	PicklyonePolicy = FilesPolicy
+
 	// APIMartPolicy is the APIMart mount: JPEG, PNG, GIF and WebP only.
 	APIMartPolicy = NewPolicy(webImages, executableExts...)
 

@@ -45,7 +45,8 @@ var policies = []struct {
 	allowed string // the seed's list, in table order
 }{
 	{"image", ImagePolicy, "jpeg, png, gif, webp, avif, heic"},
-	{"files (Picklyone)", FilesPolicy, "jpeg, png, gif, webp, pdf, txt, csv, md, json"},
+	{"files", FilesPolicy, "jpeg, png, gif, webp, pdf, txt, csv, md, json"},
+	{"Picklyone", PicklyonePolicy, "jpeg, png, gif, webp, pdf, txt, csv, md, json"},
 	{"APIMart", APIMartPolicy, "jpeg, png, gif, webp"},
 	{"Agent-header", AgentPolicy, "jpeg, png, gif, webp, svg, pdf, doc, docx, txt, md, mp3, wav, ogg, flac, mp4, mov, avi, wmv, zip, rar, 7z"},
 	{"KIE", KIEPolicy, "jpeg, png, gif, webp, avif, heic, pdf, doc, docx, txt, csv, md, json, mp3, wav, ogg, flac, mp4, mov, avi, wmv"},
