@@ -61,6 +61,15 @@ type errorDetail struct {
 	RequestID string `json:"request_id"`
 }
 
+// statusOfCode is the HTTP status of an error code: 500 for a code the
+// table lacks.
+func statusOfCode(code string) int {
+	if status, ok := statusOf[code]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // fail renders err as the error body with the status of its code, aborts
 // the handler chain, and logs the server's own failures (every 5xx, and
 // only those) with their real text.
@@ -81,10 +90,7 @@ func fail(c *gin.Context, err error) {
 // path, an errno or a driver's words.
 func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 	code := picpipe.ErrorCode(err)
-	status, ok := statusOf[code]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
+	status := statusOfCode(code)
 	if status >= http.StatusInternalServerError {
 		slog.ErrorContext(c.Request.Context(), "internal error", "code", code,
 			"err", err, "request_id", requestID(c), "path", c.Request.URL.Path)

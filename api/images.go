@@ -147,7 +147,7 @@ func (s *Server) imageIntake(c *gin.Context, key string, limit int64) (*upload, 
 		}
 		return &upload{st: st, opts: st.Options}, nil
 	}
-	src, err := s.stageJSON(c, key, limit, s.imageGate(), "data")
+	src, err := s.stageJSON(c, key, limit, s.imageGate(), "data", "filename")
 	if err != nil {
 		return nil, err
 	}

@@ -363,6 +363,7 @@ func TestOpenAPIContract(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	t.Run("seeds", func(t *testing.T) { seedScenario(t, c, e) })
 	t.Run("limits", func(t *testing.T) { limitsScenario(t, c) })
 	for _, op := range c.operations() {
 		if !c.seen[op] {

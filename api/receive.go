@@ -23,8 +23,11 @@ var _ compat.Core = (*Server)(nil)
 // withDefaults fills in the limits and gate a spec leaves to the user's
 // plan and the configuration.
 func (s *Server) withDefaults(spec compat.FileSpec, user *db.User) compat.FileSpec {
-	if spec.Limit == 0 {
-		spec.Limit = s.planOf(user).MaxUploadBytes
+	if plan := s.planOf(user).MaxUploadBytes; spec.Limit == 0 || (plan > 0 && plan < spec.Limit) {
+		spec.Limit = plan
+	}
+	if spec.NameField == "" {
+		spec.NameField = "filename"
 	}
 	if spec.RequestLimit == 0 {
 		spec.RequestLimit = s.cfg.MaxRequestBytes
@@ -102,7 +105,7 @@ func (s *Server) stagePartOf(ctx context.Context, part *multipart.Part, user *db
 		fe := compat.FileError{Filename: f.Name, Code: picpipe.ErrorCode(err), Message: picpipe.ErrorMessage(err)}
 		if fe.Code == picpipe.ECodeFileTooLarge {
 			io.Copy(io.Discard, counted) // its whole size, for the answer
-			fe.Size = counted.n
+			fe.Size, fe.Limit = counted.n, spec.Limit
 		}
 		res.Errors = append(res.Errors, fe)
 	case name == spec.ExpiryField || slices.Contains(spec.Keep, name):
@@ -196,7 +199,7 @@ func (s *Server) ReceiveJSONFile(c *gin.Context, spec compat.FileSpec) (*compat.
 	user := userOf(c)
 	spec = s.withDefaults(spec, user)
 	f := s.newFile(user, "")
-	src, err := s.stageJSON(c, f.StorageKey, spec.Limit, spec.Gate(), spec.Fields[0])
+	src, err := s.stageJSON(c, f.StorageKey, spec.Limit, spec.Gate(), spec.Fields[0], spec.NameField)
 	if err != nil {
 		return nil, err
 	}
@@ -209,7 +212,7 @@ func (s *Server) ReceiveJSONFile(c *gin.Context, spec compat.FileSpec) (*compat.
 		return res, err
 	}
 	t, _ := sniff.FileTypeOf(src.Staged.MIME)
-	f.Name, f.MIME, f.Ext = intake.SanitizeName(src.Fields["filename"]), t.MIME, t.Ext
+	f.Name, f.MIME, f.Ext = intake.SanitizeName(src.Fields[spec.NameField]), t.MIME, t.Ext
 	f.Size, f.SHA256, f.Status = src.Staged.Size, src.Staged.SHA256, statusOfStored(t)
 	res.Files = []*db.File{f}
 	return s.commitFiles(c, user, spec, res)
@@ -257,6 +260,9 @@ func (s *Server) FileURL(c *gin.Context, f *db.File) string {
 
 // Fail implements compat.Core.
 func (s *Server) Fail(c *gin.Context, err error) { fail(c, err) }
+
+// Status implements compat.Core.
+func (s *Server) Status(code string) int { return statusOfCode(code) }
 
 // Guard implements compat.Core.
 func (s *Server) Guard(agents bool) []gin.HandlerFunc {

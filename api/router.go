@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"picpipe"
+	"picpipe/api/compat"
 )
 
 // adminQueuesPath is where asynqmon is mounted.
@@ -55,6 +56,16 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 
 	s.mountDashboard(r, redisOpt)
 	r.GET("/metrics", s.requireAdmin, gin.WrapH(promhttp.Handler()))
+
+	// The seed APIs, each under /compat/<seed>, some at the root too.
+	var taken []string
+	for _, rt := range r.Routes() {
+		taken = append(taken, rt.Method+" "+rt.Path)
+	}
+	if err := compat.CheckRoot(s.cfg.CompatRoot, taken); err != nil {
+		return nil, err
+	}
+	compat.Mount(r, s, s.cfg.CompatRoot)
 	return r, nil
 }
 

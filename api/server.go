@@ -48,6 +48,10 @@ type Config struct {
 	// TrustedProxies are the CIDRs whose X-Forwarded-For is believed;
 	// nil trusts none (client IPs come from the socket).
 	TrustedProxies []string
+	// CompatRoot names seed APIs (compat.Names) to mount at the root as
+	// well as under /compat/<seed>, for clients with a hard-coded host;
+	// two that claim one path are refused.
+	CompatRoot []string
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
 	ShutdownTimeout time.Duration
 	// RateLimitOnError is what the upload rate limit does when Redis does

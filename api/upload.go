@@ -104,14 +104,14 @@ func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged
 }
 
 // stageJSON reads a JSON upload body through g, the base64 or data URL
-// of its field dataField staged under key, refusing at once a body whose
-// length shows its data cannot fit limit.
-func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gate, dataField string) (*intake.JSONSource, error) {
+// of its field dataField staged under key (nameField names it), refusing
+// at once a body whose length shows its data cannot fit limit.
+func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gate, dataField, nameField string) (*intake.JSONSource, error) {
 	maxBody := intake.JSONBodyLimit(limit)
 	if c.Request.ContentLength > maxBody {
 		return nil, picpipe.Errorf(picpipe.ECodeFileTooLarge,
 			"the body's %d bytes cannot decode to at most %d bytes", c.Request.ContentLength, limit)
 	}
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
-	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, dataField)
+	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, dataField, nameField)
 }

@@ -33,6 +33,12 @@ type part struct {
 // multi posts a multipart body of parts and fields to path.
 func (e *env) multi(path string, parts []part, fields map[string]string) resp {
 	e.t.Helper()
+	body, ct := multipartOf(parts, fields)
+	return e.do("POST", path, body, map[string]string{"Content-Type": ct})
+}
+
+// multipartOf builds a multipart body of fields, then parts.
+func multipartOf(parts []part, fields map[string]string) (io.Reader, string) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	for k, v := range fields {
@@ -43,7 +49,7 @@ func (e *env) multi(path string, parts []part, fields map[string]string) resp {
 		w.Write(p.content)
 	}
 	mw.Close()
-	return e.do("POST", path, &buf, map[string]string{"Content-Type": mw.FormDataContentType()})
+	return &buf, mw.FormDataContentType()
 }
 
 func (e *env) postJSON(path, body string, header map[string]string) resp {

@@ -67,15 +67,23 @@ func (g *ImageGate) Done() error {
 	return nil
 }
 
-// FileGate admits general files: an accepted type whose extension
-// agrees. Type is what Check found.
-type FileGate struct{ Type sniff.FileType }
+// FileGate admits general files: a type its Policy allows (nil: the
+// allow-list of POST /v1/files) whose extension agrees. Type is what
+// Check found.
+type FileGate struct {
+	Policy *sniff.Policy
+	Type   sniff.FileType
+}
 
 var _ Gate = (*FileGate)(nil)
 
 // Check implements Gate.
 func (g *FileGate) Check(header []byte, filename string) (string, error) {
-	t, err := sniff.File(header, filename)
+	p := g.Policy
+	if p == nil {
+		p = &sniff.FilesPolicy
+	}
+	t, err := p.Check(header, filename)
 	g.Type = t
 	return t.MIME, err
 }

@@ -29,11 +29,12 @@ type JSONSource struct {
 // StageJSON reads a JSON upload body (ReadJSON), decoding the string of
 // the field named dataField (base64 or a data URL) straight into the
 // store under key through g as it streams in. The extension of the field
-// "filename" and a data URL's declared type must agree with the bytes. A
+// nameField (the file's name) and a data URL's declared type must agree
+// with the bytes. A
 // body larger than JSONBodyLimit(limit) should be refused before (by its
 // Content-Length, and with http.MaxBytesReader). On error nothing is left
 // under key.
-func (s Stager) StageJSON(ctx context.Context, body io.Reader, key string, limit int64, g Gate, dataField string) (*JSONSource, error) {
+func (s Stager) StageJSON(ctx context.Context, body io.Reader, key string, limit int64, g Gate, dataField, nameField string) (*JSONSource, error) {
 	src := &JSONSource{}
 	rec := &recordingGate{Gate: g}
 	fields, err := ReadJSON(body, dataField, func(r io.Reader) error {
@@ -46,7 +47,7 @@ func (s Stager) StageJSON(ctx context.Context, body io.Reader, key string, limit
 		return err
 	})
 	if err == nil && src.HasData {
-		err = checkNamedData(rec.header, fields["filename"], src, g)
+		err = checkNamedData(rec.header, fields[nameField], src, g)
 	}
 	if err != nil {
 		if src.HasData {

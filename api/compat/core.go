@@ -34,6 +34,8 @@ type Core interface {
 	FileURL(c *gin.Context, f *db.File) string
 	// Fail answers err with its status, through the route's Renderer.
 	Fail(c *gin.Context, err error)
+	// Status is the native HTTP status of an error code.
+	Status(code string) int
 }
 
 // FileSpec says how a request's files come in.
@@ -56,6 +58,9 @@ type FileSpec struct {
 	ExpiryField string
 	// Keep names other small fields whose values the caller wants.
 	Keep []string
+	// NameField is the JSON field with the file's name; "" means
+	// "filename". Its extension must agree with the bytes.
+	NameField string
 	// Instead names JSON fields that may stand in for the file (a url to
 	// fetch): a body must have exactly one of the file and these. A body
 	// with one of these records nothing and returns it in Fields.
@@ -77,9 +82,10 @@ type FileError struct {
 	Filename string `json:"filename"`
 	Code     string `json:"code"`
 	Message  string `json:"message"`
-	// Size is how many bytes the file had, where it was counted (a file
-	// over the limit), 0 otherwise.
-	Size int64 `json:"-"`
+	// Size is how many bytes the file had and Limit the most it could
+	// have, where it was too large; 0 otherwise.
+	Size  int64 `json:"-"`
+	Limit int64 `json:"-"`
 }
 
 // Renderer writes an error answer in a seed's own envelope: status is

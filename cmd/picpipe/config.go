@@ -36,7 +36,8 @@ type config struct {
 	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
 	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
 	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
-	Plans             string        `env:"PICPIPE_PLANS"` // JSON; default: picpipe.DefaultPlans
+	CompatRoot        []string      `env:"PICPIPE_COMPAT_ROOT"` // seed APIs also mounted at the root
+	Plans             string        `env:"PICPIPE_PLANS"`       // JSON; default: picpipe.DefaultPlans
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT" envDefault:"10s"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT" envDefault:"60s"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT" envDefault:"30s"`
@@ -91,7 +92,7 @@ func (c config) apiConfig() api.Config {
 	return api.Config{
 		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans, MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels,
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
-		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown,
+		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown, CompatRoot: c.CompatRoot,
 		RateLimitOnError: api.FailMode(c.RateLimitOnError),
 	}
 }
