@@ -183,18 +183,29 @@ func (d *DB) FailFile(ctx context.Context, f *File) error {
 }
 
 // ClaimFileClean takes the processing live file id for a clean under a
-// new attempt token and returns it, or ErrFileNotFound.
+// new attempt token and returns it (its PrevAttempt names the attempt it
+// took over), or ErrFileNotFound.
 func (d *DB) ClaimFileClean(ctx context.Context, id string, now int64) (*File, error) {
-	res, err := d.idb.NewUpdate().Model((*File)(nil)).
-		Set("attempt = ?", NewAttempt()).Set("updated_at = ?", now).
-		Where("id = ?", id).Where("status = ?", StatusProcessing).Where("deleted_at IS NULL").Exec(ctx)
+	f := new(File)
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		err := tx.selectForUpdate(f).Where("id = ?", id).Where("status = ?", StatusProcessing).
+			Where("deleted_at IS NULL").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrFileNotFound
+		} else if err != nil {
+			return fmt.Errorf("db: claim file: %w", err)
+		}
+		f.PrevAttempt, f.Attempt, f.UpdatedAt = f.Attempt, NewAttempt(), now
+		_, err = tx.idb.NewUpdate().Model(f).Column("attempt", "updated_at").WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: claim file: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("db: claim file: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, ErrFileNotFound
-	}
-	return d.FileForWork(ctx, id)
+	return f, nil
 }
 
 // FinishFileClean makes the cleaned file f ready with its new blob (f's

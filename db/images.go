@@ -115,24 +115,33 @@ func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) erro
 
 // ClaimImage moves a queued (or interrupted processing) live image to
 // processing under a new attempt token and counts the attempt. It returns
-// the claimed row, whose Attempt only this claim holds, or
+// the claimed row, whose Attempt only this claim holds and whose
+// PrevAttempt names the attempt it took over ("" for none), or
 // ErrImageNotFound when the image is gone, deleted or already final. A
 // later claim takes the row over: the earlier run can then neither finish
 // nor fail it.
 func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, error) {
-	res, err := d.idb.NewUpdate().Model((*Image)(nil)).
-		Set("status = ?", StatusProcessing).Set("attempt = ?", NewAttempt()).
-		Set("attempts = attempts + 1").Set("updated_at = ?", now).
-		Where("id = ?", id).Where("deleted_at IS NULL").
-		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
-		Exec(ctx)
+	img := new(Image)
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		err := tx.selectForUpdate(img).Where("id = ?", id).Where("deleted_at IS NULL").
+			Where("status IN (?, ?)", StatusQueued, StatusProcessing).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrImageNotFound
+		} else if err != nil {
+			return fmt.Errorf("db: claim image: %w", err)
+		}
+		img.PrevAttempt, img.Attempt = img.Attempt, NewAttempt()
+		img.Status, img.Attempts, img.UpdatedAt = StatusProcessing, img.Attempts+1, now
+		_, err = tx.idb.NewUpdate().Model(img).Column("status", "attempt", "attempts", "updated_at").WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: claim image: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("db: claim image: %w", err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, ErrImageNotFound
-	}
-	return d.ImageForWork(ctx, id)
+	return img, nil
 }
 
 // FinishImage stores the processing result of img (status ready, format,

@@ -83,10 +83,12 @@ type Image struct {
 	Attempts     int    `bun:"attempts,notnull"`
 	// Attempt is the token of the claim that may finish the image; each
 	// claim takes a new one, so an older run's outcome is refused.
-	Attempt   string `bun:"attempt,notnull"`
-	CreatedAt int64  `bun:"created_at,notnull"`
-	UpdatedAt int64  `bun:"updated_at,notnull"`
-	DeletedAt *int64 `bun:"deleted_at"`
+	Attempt string `bun:"attempt,notnull"`
+	// PrevAttempt is, on a claimed row, the attempt the claim took over.
+	PrevAttempt string `bun:"-"`
+	CreatedAt   int64  `bun:"created_at,notnull"`
+	UpdatedAt   int64  `bun:"updated_at,notnull"`
+	DeletedAt   *int64 `bun:"deleted_at"`
 }
 
 // Done reports whether the image reached a final status.
@@ -114,8 +116,10 @@ type Variant struct {
 	Attempt    string `bun:"attempt,notnull"`
 	Attempts   int    `bun:"attempts,notnull"`
 	ErrorCode  string `bun:"error_code,notnull"`
-	CreatedAt  int64  `bun:"created_at,notnull"`
-	UpdatedAt  int64  `bun:"updated_at,notnull"`
+	// PrevAttempt is, on a claimed row, the attempt the claim took over.
+	PrevAttempt string `bun:"-"`
+	CreatedAt   int64  `bun:"created_at,notnull"`
+	UpdatedAt   int64  `bun:"updated_at,notnull"`
 }
 
 // Done reports whether the variant reached a final status.
@@ -143,6 +147,8 @@ type File struct {
 	SourceURL    string `bun:"source_url,notnull"`
 	// Attempt is the token of the clean that may finish the file.
 	Attempt string `bun:"attempt,notnull"`
+	// PrevAttempt is, on a claimed row, the attempt the claim took over.
+	PrevAttempt string `bun:"-"`
 	// CreatedBy is the uploader a client named (the Agent-header seed's
 	// created_by), for its own records.
 	CreatedBy string `bun:"created_by,notnull"`

@@ -25,30 +25,37 @@ func (d *DB) QueueVariants(ctx context.Context, id string, now int64, kinds []st
 
 // ClaimVariant moves the queued (or interrupted processing) variant kind
 // of a ready, live image to processing under a new attempt token and
-// counts the attempt. It returns the claimed variant with its image, or
-// ErrVariantNotFound when the variant is final, or its image is not
-// ready or deleted.
+// counts the attempt. It returns the claimed variant (its PrevAttempt
+// names the attempt it took over) with its image, or ErrVariantNotFound
+// when the variant is final, or its image is not ready or deleted.
 func (d *DB) ClaimVariant(ctx context.Context, imageID, kind string, now int64) (*Variant, *Image, error) {
-	res, err := d.idb.NewUpdate().Model((*Variant)(nil)).
-		Set("status = ?", StatusProcessing).Set("attempt = ?", NewAttempt()).
-		Set("attempts = attempts + 1").Set("updated_at = ?", now).
-		Where("image_id = ?", imageID).Where("kind = ?", kind).
-		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
-		Where("EXISTS (SELECT 1 FROM images WHERE images.id = ? AND images.status = ? AND images.deleted_at IS NULL)",
-			imageID, StatusReady).
-		Exec(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("db: claim variant: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil, nil, ErrVariantNotFound
-	}
-	v, err := d.VariantOf(ctx, imageID, kind)
+	v, img := new(Variant), new(Image)
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		err := tx.selectForUpdate(v).Where("image_id = ?", imageID).Where("kind = ?", kind).
+			Where("status IN (?, ?)", StatusQueued, StatusProcessing).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrVariantNotFound
+		} else if err != nil {
+			return fmt.Errorf("db: claim variant: %w", err)
+		}
+		if img, err = tx.ImageForWork(ctx, imageID); err != nil {
+			return err
+		}
+		if img.Status != StatusReady || img.DeletedAt != nil {
+			return ErrVariantNotFound
+		}
+		v.PrevAttempt, v.Attempt = v.Attempt, NewAttempt()
+		v.Status, v.Attempts, v.UpdatedAt = StatusProcessing, v.Attempts+1, now
+		_, err = tx.idb.NewUpdate().Model(v).Column("status", "attempt", "attempts", "updated_at").WherePK().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: claim variant: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	img, err := d.ImageForWork(ctx, imageID)
-	return v, img, err
+	return v, img, nil
 }
 
 // VariantOf returns the variant kind of the image, whatever its state, or

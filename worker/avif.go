@@ -29,6 +29,9 @@ func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
+	if v.PrevAttempt != "" {
+		w.sweep(ctx, blobKey(img, v.PrevAttempt, v.Kind))
+	}
 	src, err := w.readBlob(ctx, img.SourceKey)
 	if err == nil {
 		err = w.storeAVIF(ctx, img, v, src)
@@ -58,7 +61,7 @@ func (w *Worker) storeAVIF(ctx context.Context, img *db.Image, v *db.Variant, sr
 	if err != nil {
 		return err
 	}
-	key := blobKey(img, v.Attempt, "avif")
+	key := blobKey(img, v.Attempt, v.Kind)
 	n, err := w.deps.Store.Put(ctx, key, bytes.NewReader(out.Data))
 	if err != nil {
 		return err

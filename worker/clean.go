@@ -36,6 +36,9 @@ func (w *Worker) cleanFile(ctx context.Context, t *asynq.Task) error {
 	}
 	raw := f.StorageKey
 	clean := raw + "." + f.Attempt
+	if f.PrevAttempt != "" {
+		w.sweep(ctx, raw+"."+f.PrevAttempt)
+	}
 	size, sum, err := w.stripTo(ctx, raw, clean)
 	if err != nil {
 		return w.failFile(ctx, t.Type(), f, raw, err)

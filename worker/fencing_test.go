@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"sync"
@@ -163,4 +164,28 @@ func (f *fixture) assertOneGoodBlob(t *testing.T, id, kind string) {
 	if blobs := f.imageBlobs(t); len(blobs) != want {
 		t.Fatalf("blobs under images/: %v; want %d (the loser's output removed)", blobs, want)
 	}
+}
+
+// TestClaimSweepsTheReplacedAttempt: a run that wrote its output and then
+// died (or whose commit failed with the database down) leaves a blob no
+// row names; the claim that takes the row over removes it.
+func TestClaimSweepsTheReplacedAttempt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	img := f.stage(t, "photo.jpg")
+	dead, err := f.d.ClaimImage(ctx, img.ID, 2) // the run that died
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := blobKey(dead, dead.Attempt, "webp")
+	if _, err := f.st.Put(ctx, left, strings.NewReader("half a run")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.process(t, img.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Open(ctx, left); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("the dead run's output: %v; want removed by the claim that took over", err)
+	}
+	f.assertOneGoodBlob(t, img.ID, "process")
 }

@@ -35,6 +35,9 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	} else if err != nil {
 		return err
 	}
+	if img.PrevAttempt != "" {
+		w.sweep(ctx, blobKeys(img, img.PrevAttempt, outputFormats...)...)
+	}
 	out, err := w.runPipeline(ctx, img)
 	if err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
@@ -97,6 +100,32 @@ func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
 func optionsOf(img *db.Image) imaging.Options {
 	return imaging.Options{Quality: img.Quality, Lossless: img.Lossless,
 		Width: img.ResizeWidth, Height: img.ResizeHeight}
+}
+
+// outputFormats are the formats image:process stores: WebP, or an
+// animated GIF passed through.
+var outputFormats = []string{"webp", "gif"}
+
+// sweep removes what an attempt a claim took over may have written (a
+// run that died, or whose commit failed, after writing its output): that
+// attempt can no longer be recorded, so no row names it, and a run of it
+// still going removes its own output anyway. Failures are left to
+// picpipe check --repair.
+func (w *Worker) sweep(ctx context.Context, keys ...string) {
+	for _, key := range keys {
+		if err := w.deps.Store.Delete(ctx, key); err != nil {
+			slog.Warn("sweep a replaced attempt's output", "key", key, "err", err)
+		}
+	}
+}
+
+// blobKeys are the keys of img's renditions exts made by attempt.
+func blobKeys(img *db.Image, attempt string, exts ...string) []string {
+	keys := make([]string, len(exts))
+	for i, ext := range exts {
+		keys[i] = blobKey(img, attempt, ext)
+	}
+	return keys
 }
 
 // blobKey is where the rendition ext of img made by attempt is stored:
