@@ -40,7 +40,6 @@ func (s *Server) authenticateAgent(c *gin.Context) {
 	if !ok {
 		return
 	}
-	c.Set(ctxCaller, a.ID)
 	s.recordCall(ctx, user)
 	if now := s.now().Unix(); a.TouchDue(now) {
 		if err := s.db.TouchAgent(ctx, a.ID, now); err != nil {

@@ -18,8 +18,10 @@ import (
 // when images are deleted, not at a set time, so clients check back late.
 const quotaRetryAfter = time.Hour
 
-// limitUploads applies the plan's upload rate to the API key, shared by
-// every API process through Redis (GCRA, one Lua script, the Redis clock),
+// limitUploads applies the plan's upload rate to the account, whichever
+// of its keys or agent names the request came with (keys are
+// self-service: a rate per key would multiply with them), shared by every
+// API process through Redis (GCRA, one Lua script, the Redis clock),
 // and sets the RateLimit-* and X-RateLimit-* headers. Over the rate it
 // answers 429 rate_limited with Retry-After. When Redis does not answer
 // within limiterTimeout it fails as Config.RateLimitOnError says.
@@ -30,7 +32,7 @@ func (s *Server) limitUploads(c *gin.Context) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), limiterTimeout)
-	res, err := s.limiter.Allow(ctx, "picpipe:rate:upload:"+c.GetString(ctxCaller), redis_rate.PerMinute(rate))
+	res, err := s.limiter.Allow(ctx, uploadRateKey(userOf(c).ID), redis_rate.PerMinute(rate))
 	cancel()
 	if err != nil {
 		if s.cfg.RateLimitOnError == FailOpen {
@@ -55,6 +57,9 @@ func (s *Server) limitUploads(c *gin.Context) {
 	}
 	c.Next()
 }
+
+// uploadRateKey is the limiter's key of the account userID's upload rate.
+func uploadRateKey(userID string) string { return "picpipe:rate:upload:" + userID }
 
 // checkQuota refuses an upload before its body is read when the account
 // is already at its storage quota (or, for images, its image quota). The

@@ -21,7 +21,6 @@ const (
 	ctxRequestID = "picpipe.request_id"
 	ctxUser      = "picpipe.user"
 	ctxKey       = "picpipe.key"
-	ctxCaller    = "picpipe.caller" // the id of the key or agent: what rate limits count
 )
 
 // withRequestID gives every request an id, in the X-Request-Id response
@@ -95,7 +94,6 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(ctxKey, key)
-	c.Set(ctxCaller, key.ID)
 	s.recordCall(ctx, user)
 	if key.LastUsedAt == nil || *key.LastUsedAt < s.now().Unix()-keyTouchEvery {
 		if err := s.db.TouchAPIKey(ctx, key.ID, s.now().Unix()); err != nil {

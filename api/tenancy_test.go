@@ -115,6 +115,45 @@ func TestRateLimitAcrossAPIProcesses(t *testing.T) {
 	}
 }
 
+// TestRateLimitPerAccount: keys are self-service, so the upload rate is
+// the account's: three keys and an agent name of one account share its
+// 10 a minute.
+func TestRateLimitPerAccount(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true,
+		api: api.Config{Plans: plans(picpipe.Plan{UploadsPerMinute: 10, MaxUploadBytes: 1 << 20})}})
+	var creds []map[string]string
+	for i := range 3 {
+		r := e.postJSON("/v1/keys", fmt.Sprintf(`{"name": "k%d"}`, i), nil)
+		if r.status != 201 {
+			t.Fatalf("create key %d = %d %s", i, r.status, r.body)
+		}
+		creds = append(creds, map[string]string{"Authorization": "Bearer " + str(r.json(t), "key")})
+	}
+	if _, err := e.db.CreateAgent(context.Background(), "ratebot", e.userID, nil, time.Now().Unix()); err != nil {
+		t.Fatal(err)
+	}
+	agent := map[string]string{"Authorization": "", "Agent": "ratebot"}
+	for i := range 10 {
+		r := e.upload("", nil, map[string]string{"quality": "80"}, creds[i%3]) // refused as invalid, but counted
+		if r.status != 400 {
+			t.Fatalf("request %d = %d %s; want 400 (allowed through the limiter)", i+1, r.status, r.body)
+		}
+	}
+	for i, h := range append(creds, map[string]string{}) {
+		if r := e.upload("", nil, nil, h); r.status != 429 || r.errorCode(t) != "rate_limited" {
+			t.Errorf("credential %d after the account's 10 = %d %s; want 429 rate_limited", i, r.status, r.body)
+		}
+	}
+	body, ct := form(t, "", nil, nil)
+	agent["Content-Type"] = ct
+	if r := e.do("POST", "/compat/agent/api/v1/upload", body, agent); r.status != 429 {
+		t.Errorf("agent of the same account = %d %s; want 429", r.status, r.body)
+	}
+	if r := e.upload("", nil, nil, map[string]string{"Authorization": "Bearer " + e.newUserKey()}); r.status != 400 {
+		t.Errorf("another account = %d %s; want 400 (not limited)", r.status, r.body)
+	}
+}
+
 func TestKeysAPI(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
 	r := e.do("POST", "/v1/keys", strings.NewReader(`{"name":"ci","allowed_ips":["127.0.0.1","2001:db8::/32"]}`),
