@@ -44,6 +44,12 @@ type Config struct {
 	// one request. Default 8 MiB; at least 5 MiB, at most 5 GiB. The
 	// largest blob is 10,000 parts.
 	PartSize int64
+	// UploadEndpoint is the base URL browsers reach the server at, for
+	// presigned uploads, when it differs from Endpoint (an internal
+	// address behind a proxy or a CDN): "https://s3.example.com", no
+	// path; uploads then go to UploadEndpoint/Bucket. Default: the URL
+	// Endpoint gives.
+	UploadEndpoint string
 	// MaxRetries is how many times a request that failed for want of the
 	// server (refused, reset, 5xx) is tried again, with backoff from
 	// 200 ms up to 1 s, before the operation fails with
@@ -51,8 +57,9 @@ type Config struct {
 	MaxRetries int
 }
 
-// Validate reports a missing bucket, an unclean prefix, an endpoint that is not an http(s)
-// base URL, a PartSize under 5 MiB or a secret without an access key.
+// Validate reports a missing bucket, an unclean prefix, an endpoint or
+// upload endpoint that is not an http(s) base URL, a PartSize under
+// 5 MiB or a secret without an access key.
 func (c Config) Validate() error {
 	if c.Bucket == "" {
 		return errors.New("s3store: no bucket")
@@ -60,12 +67,11 @@ func (c Config) Validate() error {
 	if c.Prefix != "" && storage.CheckKey(c.Prefix) != nil {
 		return fmt.Errorf("s3store: prefix %q: want a clean relative path", c.Prefix)
 	}
-	if c.Endpoint != "" {
-		u, err := url.Parse(c.Endpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
-			strings.Trim(u.Path, "/") != "" || u.User != nil || u.RawQuery != "" {
-			return fmt.Errorf("s3store: endpoint %q: want http(s)://host[:port]", c.Endpoint)
-		}
+	if c.Endpoint != "" && !isBaseURL(c.Endpoint) {
+		return fmt.Errorf("s3store: endpoint %q: want http(s)://host[:port]", c.Endpoint)
+	}
+	if c.UploadEndpoint != "" && !isBaseURL(c.UploadEndpoint) {
+		return fmt.Errorf("s3store: upload_endpoint %q: want http(s)://host[:port]", c.UploadEndpoint)
 	}
 	if c.PartSize != 0 && (c.PartSize < minPartSize || c.PartSize > maxPartSize) {
 		return fmt.Errorf("s3store: part size %d: want at least %d (5 MiB) and at most 5 GiB", c.PartSize, minPartSize)
@@ -76,9 +82,17 @@ func (c Config) Validate() error {
 	return nil
 }
 
+// isBaseURL reports whether v is an http(s) URL with a host and no
+// path, query or credentials.
+func isBaseURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		strings.Trim(u.Path, "/") == "" && u.User == nil && u.RawQuery == ""
+}
+
 // ParseURL reads a Config from a store URL:
 //
-//	s3://[ACCESS_KEY:SECRET_KEY@]BUCKET[/PREFIX][?endpoint=URL&region=R&part_size=BYTES&max_retries=N]
+//	s3://[ACCESS_KEY:SECRET_KEY@]BUCKET[/PREFIX][?endpoint=URL&region=R&part_size=BYTES&max_retries=N&upload_endpoint=URL]
 //
 // The credentials, when in the URL, are percent-encoded. Unknown
 // parameters are an error, so that a misspelt one is not ignored.
@@ -124,8 +138,10 @@ func (c *Config) set(name, v string) error {
 		c.PartSize, err = strconv.ParseInt(v, 10, 64)
 	case "max_retries":
 		c.MaxRetries, err = strconv.Atoi(v)
+	case "upload_endpoint":
+		c.UploadEndpoint = v
 	default:
-		return fmt.Errorf("unknown parameter %q (want endpoint, region, part_size, max_retries)", name)
+		return fmt.Errorf("unknown parameter %q (want endpoint, region, part_size, max_retries, upload_endpoint)", name)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%q: not a number", name, v)

@@ -20,6 +20,8 @@ func TestParseURL(t *testing.T) {
 				AccessKey: "AKID", SecretKey: "se/cret", PartSize: 16 << 20, MaxRetries: 5},
 		},
 		{url: "s3://pics/", want: s3store.Config{Bucket: "pics"}},
+		{url: "s3://pics?upload_endpoint=https://s3.example.com", want: s3store.Config{Bucket: "pics", UploadEndpoint: "https://s3.example.com"}},
+		{url: "s3://pics?upload_endpoint=https://s3.example.com/up", wantErr: "upload_endpoint"},
 		{url: "s3:///nobucket", wantErr: "no bucket"},
 		{url: "s3://pics/a//b", wantErr: "want a clean relative path"},
 		{url: "file:///srv", wantErr: "want s3://bucket"},

@@ -17,5 +17,11 @@
 // its upload. Blobs are read with ranged GETs. Failures of the server
 // are coded as the local store codes its own: a missing key is
 // storage.ErrNotFound, anything else storage.ErrUnavailable (or
-// storage.ErrFull), with the SDK's text kept for the logs.
+// storage.ErrFull), with the SDK's text kept for the logs. Blobs are
+// stored with the Content-Type of their key's extension, so that a
+// public bucket or a CDN in front of it serves them as what they are.
+//
+// A Store is a storage.Presigner: PresignUpload returns an S3 POST
+// policy, a form a browser posts straight to the bucket, bounded in
+// size, type, key and time by the server itself.
 package s3store

@@ -24,6 +24,9 @@ type Store struct {
 	prefix string // "" or "prefix/"
 	// partSize is the size of the parts of multipart uploads.
 	partSize int
+	// uploadEndpoint is where browsers send presigned uploads; nil: the
+	// client's endpoint.
+	uploadEndpoint *url.URL
 }
 
 var (
@@ -63,7 +66,8 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3store: %w", err)
 	}
-	s := &Store{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket, partSize: int(cfg.partSize())}
+	s := &Store{client: client, core: minio.Core{Client: client}, bucket: cfg.Bucket, partSize: int(cfg.partSize()),
+		uploadEndpoint: parseUploadEndpoint(cfg)}
 	if cfg.Prefix != "" {
 		s.prefix = cfg.Prefix + "/"
 	}
@@ -76,7 +80,8 @@ func (s *Store) object(key string) string { return s.prefix + key }
 // Put implements storage.Store. A blob smaller than a part goes up in
 // one PUT; a larger one as a multipart upload, one part buffered at a
 // time, which is aborted when anything fails. Either becomes visible
-// whole, when its last request succeeds. Errors of r and of ctx come back
+// whole, when its last request succeeds, with the Content-Type of its
+// key's extension. Errors of r and of ctx come back
 // wrapped but uncoded; failures of the server carry storage.ErrFull or
 // storage.ErrUnavailable.
 func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
@@ -89,7 +94,8 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return 0, fmt.Errorf("storage: put %s: %w", key, err)
 	}
 	if len(part) < s.partSize {
-		_, err = s.core.PutObject(ctx, s.bucket, s.object(key), bytes.NewReader(part), int64(len(part)), "", "", minio.PutObjectOptions{})
+		_, err = s.core.PutObject(ctx, s.bucket, s.object(key), bytes.NewReader(part), int64(len(part)), "", "",
+			minio.PutObjectOptions{ContentType: contentType(key)})
 		if err != nil {
 			return 0, s.fail(ctx, "put", key, err)
 		}
@@ -102,7 +108,7 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 // parts of one multipart upload, and completes it; on error it aborts it.
 func (s *Store) putMultipart(ctx context.Context, key string, src io.Reader, part []byte) (int64, error) {
 	obj := s.object(key)
-	id, err := s.core.NewMultipartUpload(ctx, s.bucket, obj, minio.PutObjectOptions{})
+	id, err := s.core.NewMultipartUpload(ctx, s.bucket, obj, minio.PutObjectOptions{ContentType: contentType(key)})
 	if err != nil {
 		return 0, s.fail(ctx, "put", key, err)
 	}
