@@ -65,6 +65,8 @@ func TestSanitizeName(t *testing.T) {
 		{"evil\u202egnp.exe", "evilgnp.exe"},
 		{"bad\xffutf8.png", "badutf8.png"},
 		{"  spaced.png  ", "spaced.png"},
+		{"x.php.", "x.php"},
+		{"zero\u200bwidth.png", "zerowidth.png"},
 		{".", ""},
 		{"..", ""},
 		{"/", ""},

@@ -1,33 +1,10 @@
 package intake
 
-import (
-	"path"
-	"strings"
-	"unicode"
-	"unicode/utf8"
-)
+import "picpipe"
 
-// maxNameLen bounds a stored display file name, in bytes.
-const maxNameLen = 255
-
-// SanitizeName keeps a client's file name for display only: the base name,
-// without control characters or path separators, valid UTF-8, at most
-// maxNameLen bytes. It is never used as a storage key.
-func SanitizeName(name string) string {
-	name = strings.ToValidUTF8(name, "")
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '/' {
-			return -1
-		}
-		return r
-	}, name)
-	if name == "." || name == "/" {
-		name = ""
-	}
-	for len(name) > maxNameLen {
-		_, size := utf8.DecodeLastRuneInString(name)
-		name = name[:len(name)-size]
-	}
-	return strings.TrimSpace(name)
-}
+// SanitizeName keeps a client's file name for display only: it is
+// picpipe.CleanName, the one rule for file names (base name, no control
+// or format characters, no trailing dots or spaces, "" for "." and "..",
+// at most picpipe.MaxNameLen bytes). The extension checks of the gates
+// see the same name. It is never used as a storage key.
+func SanitizeName(name string) string { return picpipe.CleanName(name) }

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
+
+	"picpipe"
 )
 
 // HeaderSize is how many leading bytes a sniff needs to decide: the read
@@ -72,16 +74,15 @@ func mediaType(m *mimetype.MIME) string {
 	return s
 }
 
-// extension returns the lower-case extension of the last element of
-// filename, "" if there is none. A trailing dot counts as none.
+// extension returns the lower-case extension of filename as picpipe keeps
+// it (picpipe.CleanName: the last path element, format characters
+// dropped, trailing dots and spaces trimmed, so "x.php." ends in .php), ""
+// if there is none.
 func extension(filename string) string {
-	base := path.Base(strings.ReplaceAll(filename, `\`, "/"))
-	if base == "." || base == "/" {
-		return ""
-	}
+	base := picpipe.CleanName(filename)
 	ext := strings.ToLower(path.Ext(base))
-	if ext == "." || ext == base {
-		return "" // "photo." or ".hidden"
+	if ext == base {
+		return "" // ".hidden"
 	}
 	return ext
 }

@@ -134,10 +134,29 @@ func TestExtension(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"a.JPG", ".jpg"}, {"a", ""}, {"", ""}, {".hidden", ""}, {"a.", ""},
 		{"x/y.z/a", ""}, {`x\y.png`, ".png"}, {"a.tar.gz", ".gz"},
+		// The name as picpipe keeps it: trailing dots and spaces and
+		// format characters hide no extension.
+		{"x.php.", ".php"}, {"x.php. .", ".php"}, {"x.ph\u200bp", ".php"},
+		{"x.php\u202e", ".php"}, {"..", ""},
 	}
 	for _, tt := range tests {
 		if got := extension(tt.in); got != tt.want {
 			t.Errorf("extension(%q) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestHiddenExtensionRefused: a refused extension behind a trailing dot,
+// a space or a format character is refused like the bare one, since the
+// name kept is the cleaned one (picpipe.CleanName).
+func TestHiddenExtensionRefused(t *testing.T) {
+	text := []byte("hello\n")
+	for _, name := range []string{"x.php.", "x.php .", "x.ph\u200bp", "x.php\u202e", "x.html..."} {
+		if _, err := FilesPolicy.Check(text, name); picpipe.ErrorCode(err) != picpipe.ECodeUnsupportedFormat {
+			t.Errorf("FilesPolicy.Check(text, %q) = %v; want unsupported_format", name, err)
+		}
+	}
+	if _, err := FilesPolicy.Check(text, "notes.txt."); err != nil {
+		t.Errorf("FilesPolicy.Check(text, notes.txt.) = %v; want accepted", err)
 	}
 }
