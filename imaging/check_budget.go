@@ -1,23 +1,26 @@
 package imaging
 
-// animated reports whether the source is a multi-frame GIF or WebP: the
-// formats whose frames are decoded (HEIC and AVIF yield their primary image
-// only).
-func (pctx *pipelineContext) animated() bool {
-	f := pctx.format.Name
-	return pctx.header.Pages > 1 && (f == "gif" || f == "webp")
+import "picpipe/imaging/sniff"
+
+// structureOf walks the source's container once and keeps the result.
+func (pctx *pipelineContext) structureOf() sniff.Structure {
+	if !pctx.walked {
+		pctx.structure, pctx.walked = sniff.Walk(pctx.src), true
+	}
+	return pctx.structure
 }
 
-// frames is how many frames will be decoded.
-func (pctx *pipelineContext) frames() int64 {
-	if pctx.animated() {
-		return int64(pctx.header.Pages)
-	}
-	return 1
+// animated reports whether the source is a GIF or WebP whose container
+// holds more than one frame: the formats whose frames are decoded (an
+// APNG, a HEIF sequence yield their still image only).
+func (pctx *pipelineContext) animated() bool {
+	f := pctx.format.Name
+	return pctx.structureOf().Frames > 1 && (f == "gif" || f == "webp")
 }
 
 // checkBudget refuses, from the header alone, an image with an edge over
-// MaxEdge or more than MaxPixels pixels in all its frames.
+// MaxEdge, or more than MaxPixels pixels in all the frames its container
+// holds at the size libvips reads (see checkContainer).
 func checkBudget(pctx *pipelineContext) error {
 	h, cfg := pctx.header, pctx.config
 	if h.Width <= 0 || h.Height <= 0 {
@@ -27,9 +30,5 @@ func checkBudget(pctx *pipelineContext) error {
 		return tooManyPixels("the image is %dx%d pixels; the longest edge allowed is %d",
 			h.Width, h.Height, cfg.MaxEdge)
 	}
-	if n := int64(h.Width) * int64(h.Height) * pctx.frames(); n > cfg.MaxPixels {
-		return tooManyPixels("the image has %d pixels (%dx%d, %d frames); at most %d are allowed",
-			n, h.Width, h.Height, pctx.frames(), cfg.MaxPixels)
-	}
-	return nil
+	return pctx.structureOf().CheckFrames(cfg.MaxFrames, cfg.MaxPixels, h.Width, h.Height)
 }

@@ -1,6 +1,10 @@
 package imaging
 
-import "fmt"
+import (
+	"fmt"
+
+	"picpipe/imaging/sniff"
+)
 
 // Defaults applied to the zero values of Config fields.
 const (
@@ -10,6 +14,9 @@ const (
 	// megapixels, e.g. a 10000×10000 still or 40 frames of 1600×1562.
 	// Decoded at 4 bytes a pixel that is about 400 MB at the very worst.
 	DefaultMaxPixels = 100_000_000
+	// DefaultMaxFrames is the most frames an image's container may hold:
+	// 1000, 40 s of animation at 25 frames a second.
+	DefaultMaxFrames = sniff.DefaultMaxFrames
 	// DefaultAVIFSpeed is the libaom speed (libvips effort 9−speed): about
 	// 0.3 CPU-seconds per megapixel here, files ~2% larger than at speed 4.
 	DefaultAVIFSpeed = 7
@@ -22,9 +29,15 @@ type Config struct {
 	// the header before decoding. 0 means DefaultMaxEdge.
 	MaxEdge int
 	// MaxPixels is the budget of width × height × frames, checked on the
-	// header before decoding. Frames count for GIF and WebP; HEIC and AVIF
-	// decode their primary image only. 0 means DefaultMaxPixels.
+	// container and the header before decoding. The frames are counted in
+	// the container itself, for every format that has them: GIF, WebP,
+	// APNG and HEIF/AVIF sequences (whose output is their still image:
+	// the file may still reach a decoder that plays them all). 0 means
+	// DefaultMaxPixels.
 	MaxPixels int64
+	// MaxFrames is the most frames an image may hold, however small, checked
+	// on the container before anything is decoded. 0 means DefaultMaxFrames.
+	MaxFrames int
 	// AVIFSpeed is the libaom speed, 1 (slow, smallest) to 9 (fastest).
 	// 0 means DefaultAVIFSpeed, never libaom's slowest setting.
 	AVIFSpeed int
@@ -37,6 +50,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("imaging: MaxEdge %d is negative", c.MaxEdge)
 	case c.MaxPixels < 0:
 		return fmt.Errorf("imaging: MaxPixels %d is negative", c.MaxPixels)
+	case c.MaxFrames < 0:
+		return fmt.Errorf("imaging: MaxFrames %d is negative", c.MaxFrames)
 	case c.AVIFSpeed < 0 || c.AVIFSpeed > 9:
 		return fmt.Errorf("imaging: AVIFSpeed %d is outside 0-9", c.AVIFSpeed)
 	}
@@ -50,6 +65,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxPixels == 0 {
 		c.MaxPixels = DefaultMaxPixels
+	}
+	if c.MaxFrames == 0 {
+		c.MaxFrames = DefaultMaxFrames
 	}
 	if c.AVIFSpeed == 0 {
 		c.AVIFSpeed = DefaultAVIFSpeed

@@ -14,6 +14,7 @@ func TestConfigValidate(t *testing.T) {
 		{Config{AVIFSpeed: 1}, false},
 		{Config{MaxEdge: -1}, true},
 		{Config{MaxPixels: -1}, true},
+		{Config{MaxFrames: -1}, true},
 		{Config{AVIFSpeed: -1}, true},
 		{Config{AVIFSpeed: 10}, true},
 	}
@@ -29,7 +30,7 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	got := Config{}.withDefaults()
-	want := Config{MaxEdge: 8000, MaxPixels: 100_000_000, AVIFSpeed: 7}
+	want := Config{MaxEdge: 8000, MaxPixels: 100_000_000, MaxFrames: 1000, AVIFSpeed: 7}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}

@@ -7,9 +7,13 @@
 // one locked OS thread, the context checked between steps:
 //
 //	sniffSource     magic bytes and extension agree (package sniff)
+//	checkContainer  the container walked (sniff.Walk): frames counted in
+//	                it, at most MaxFrames, MaxPixels in all; a JPEG
+//	                Huffman-coded, with data enough for its size
 //	readHeader      libvips reads the header only; its loader must match
 //	checkBudget     MaxEdge and MaxPixels (width × height × frames)
-//	passAnimatedGIF animated GIF: rebuilt without metadata, done
+//	passAnimatedGIF animated GIF: rebuilt without metadata, its frames
+//	                decoded one at a time by Go's decoder, done
 //	checkJPEGScan   baseline JPEG: libjpeg must not warn about its scan data
 //	loadImage       lazy load + shrink-on-load + orient + ICC→sRGB + fit;
 //	                a JPEG loads at fail_on=warning

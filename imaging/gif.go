@@ -2,9 +2,11 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image/gif"
 )
 
 // A GIF file is a header, a logical screen descriptor with an optional
@@ -178,4 +180,50 @@ func (r *gifReader) extension(out *bytes.Buffer) error {
 // loop-count application identifier.
 func isLoopApp(blocks []byte) bool {
 	return len(blocks) >= 12 && blocks[0] == 11 && gifLoopApps[string(blocks[1:12])]
+}
+
+// decodeGIFFrames decodes every frame of data, a GIF as stripGIF rebuilt
+// it, with Go's GIF decoder, one at a time: each frame, with the
+// extensions before it, is decoded as a GIF of its own on the same screen
+// and colour table, and dropped. Go's decoder refuses what it refuses in a
+// whole GIF (bad LZW data, a frame outside the screen, too much or too
+// little pixel data), but only one frame is ever in memory, where
+// gif.DecodeAll keeps them all. ctx is checked between frames.
+func decodeGIFFrames(ctx context.Context, data []byte) error {
+	r := &gifReader{b: data}
+	if _, err := r.screen(new(bytes.Buffer)); err != nil {
+		return err
+	}
+	head, start := data[:r.off], r.off // the frame's own blocks start here
+	var one bytes.Buffer
+	for {
+		intro, err := r.take(1)
+		if err != nil {
+			return err
+		}
+		switch intro[0] {
+		case gifTrailer:
+			return nil
+		case gifExtension:
+			err = r.extension(new(bytes.Buffer))
+		case gifImage:
+			if err = r.frame(new(bytes.Buffer)); err != nil {
+				return err
+			}
+			one.Reset()
+			one.Write(head)
+			one.Write(data[start:r.off])
+			one.WriteByte(gifTrailer)
+			if _, err = gif.Decode(bytes.NewReader(one.Bytes())); err != nil {
+				return fmt.Errorf("imaging: GIF frame at %d: %w", start, err)
+			}
+			start = r.off
+			err = ctx.Err()
+		default:
+			err = fmt.Errorf("imaging: GIF has an unknown block %#x at %d", intro[0], r.off-1)
+		}
+		if err != nil {
+			return err
+		}
+	}
 }

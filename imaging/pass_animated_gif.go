@@ -3,13 +3,15 @@ package imaging
 import (
 	"bytes"
 	"fmt"
-	"image/gif"
 )
 
 // passAnimatedGIF passes an animated GIF through without re-encoding: its
 // blocks are rebuilt without comments, application data other than the
-// loop count (XMP, ICC, ...) and trailing bytes, and the result must decode
-// completely with Go's memory-safe GIF decoder. A still GIF goes on to WebP.
+// loop count (XMP, ICC, ...) and trailing bytes, and every frame of the
+// result must decode with Go's memory-safe GIF decoder, one frame at a
+// time (decodeGIFFrames), so that no more than one frame is ever held. A
+// still GIF goes on to WebP. The frames were counted and budgeted from the
+// container before (checkContainer, checkBudget).
 func passAnimatedGIF(pctx *pipelineContext) error {
 	if pctx.format.Name != "gif" || !pctx.animated() {
 		return nil
@@ -18,7 +20,7 @@ func passAnimatedGIF(pctx *pipelineContext) error {
 	if err != nil {
 		return decodeFailed(err)
 	}
-	if _, err := gif.DecodeAll(bytes.NewReader(data)); err != nil {
+	if err := decodeGIFFrames(pctx.ctx, data); err != nil {
 		return decodeFailed(err)
 	}
 	pctx.output = &Output{

@@ -13,9 +13,10 @@ import (
 type step func(pctx *pipelineContext) error
 
 // The pipelines. inspect runs first for every request and touches only
-// headers; the encode pipelines then decode once and encode once.
+// the container and headers; the encode pipelines then decode once and
+// encode once.
 var (
-	inspectSteps = []step{sniffSource, readHeader, checkBudget}
+	inspectSteps = []step{sniffSource, checkContainer, readHeader, checkBudget}
 	webpSteps    = []step{passAnimatedGIF, checkJPEGScan, loadImage, stripMetadata, encodeWebP, cleanWebP, verifyOutput}
 	avifSteps    = []step{refuseAnimated, checkJPEGScan, loadImage, stripMetadata, encodeAVIF, verifyOutput}
 )
@@ -38,11 +39,13 @@ type pipelineContext struct {
 	filename string
 	target   string // "webp" or "avif"
 
-	format sniff.Format // set by sniffSource
-	header header       // set by readHeader
-	image  *vipsImage   // the current libvips image, owned here
-	output *Output      // set by the encode steps
-	done   bool         // output is final; skip the remaining steps
+	format    sniff.Format    // set by sniffSource
+	structure sniff.Structure // the container, see structureOf
+	walked    bool            // structure is set
+	header    header          // set by readHeader
+	image     *vipsImage      // the current libvips image, owned here
+	output    *Output         // set by the encode steps
+	done      bool            // output is final; skip the remaining steps
 
 	pinner runtime.Pinner // keeps src in place while libvips reads it
 }
