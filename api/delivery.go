@@ -21,7 +21,8 @@ type variant struct {
 // deliver is GET /u/:user/:hash.:ext, the public direct link. It serves the
 // AVIF variant to clients that accept it once it is ready, the WebP (or
 // GIF) otherwise, with long immutable caching, a strong ETag per variant,
-// conditional requests and Range.
+// conditional requests and Range; or, with PublicBlobURL set, a
+// redirect to the chosen variant there (redirectBlob).
 func (s *Server) deliver(c *gin.Context) {
 	hash, ext, ok := strings.Cut(c.Param("file"), ".")
 	if !ok || hash == "" {
@@ -43,6 +44,10 @@ func (s *Server) deliver(c *gin.Context) {
 		avif, _ = s.db.VariantOf(c.Request.Context(), img.ID, db.VariantAVIF)
 	}
 	v := chooseVariant(img, avif, accept)
+	if s.cfg.PublicBlobURL != "" {
+		s.redirectBlob(c, v)
+		return
+	}
 	s.serveBlob(c, v.key, map[string]string{
 		"Content-Type": v.mime, "Cache-Control": immutable,
 		"ETag": `"` + img.Hash + "-" + v.format + `"`, "Vary": "Accept", "X-Picpipe-Format": v.format,

@@ -46,6 +46,7 @@ type envOpts struct {
 	fetch     fetch.Config     // the worker's fetcher; zero: public addresses only
 	now       func() time.Time // the API's clock; nil: time.Now
 	blobDir   string           // the blob store's directory; "": a new temporary one
+	store     storage.Store    // the blob store; nil: a storage.Local on blobDir
 }
 
 func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
@@ -60,9 +61,11 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	if blobDir == "" {
 		blobDir = t.TempDir()
 	}
-	st, err := storage.NewLocal(blobDir)
-	if err != nil {
-		t.Fatal(err)
+	st := o.store
+	if st == nil {
+		if st, err = storage.NewLocal(blobDir); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if o.api.Plans == nil {
 		o.api.Plans = plans(picpipe.Plan{MaxUploadBytes: 10 << 20, MaxPresignedBytes: 50 << 20}) // no quota, no rate limit

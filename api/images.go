@@ -175,16 +175,17 @@ func (s *Server) jsonUpload(c *gin.Context, in *upload, src *intake.JSONSource, 
 		in.url = src.Fields["url"]
 		return intake.CheckURL(in.url)
 	case "staging_key":
-		in.st, in.grant, err = s.stagedFromGrant(c, src.Fields["staging_key"], in.opts)
+		in.st, in.grant, err = s.stagedFromGrant(c, src.Fields["staging_key"], key, in.opts)
 	}
 	return err
 }
 
 // recordUpload inserts the image row of staged bytes, counting it against
-// the user's quota (and using up its presigned grant), and enqueues its
-// processing; or returns the existing image when the user uploaded the
-// same bytes with the same options before (created false). On error
-// nothing is kept, but for the bytes of an unspent presigned grant.
+// the user's quota (and using up its presigned grant, whose reservation
+// it takes over), and enqueues its processing; or returns the existing
+// image when the user uploaded the same bytes with the same options
+// before (created false). On error nothing is kept, but for the bytes of
+// an unspent presigned grant (settleGrant).
 func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in *upload, urgent bool) (*db.Image, bool, error) {
 	st, now := in.st, s.now().Unix()
 	img := &db.Image{
@@ -196,23 +197,20 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 	}
 	err := s.db.RunInTx(ctx, func(tx *db.DB) error {
 		if in.grant != nil {
-			if err := tx.UseGrant(ctx, in.grant.ID, now); err != nil {
+			in.grant.Size, in.grant.SHA256 = st.Size, st.SHA256
+			if err := tx.UseGrant(ctx, in.grant, now); err != nil {
 				return err
 			}
 		}
 		return tx.InsertImage(ctx, img, quota(s.planOf(user)))
 	})
+	if in.grant != nil {
+		s.settleGrant(ctx, in.grant, st.Key, err, now)
+	} else if err != nil {
+		s.store.Delete(context.WithoutCancel(ctx), st.Key)
+	}
 	if errors.Is(err, db.ErrGrantSpent) {
 		return nil, false, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")
-	}
-	switch {
-	case errors.Is(err, db.ErrImageExists) && in.grant != nil:
-		s.db.UseGrant(ctx, in.grant.ID, now) // spent on the image it duplicates
-		s.store.Delete(context.WithoutCancel(ctx), st.Key)
-	case err != nil && in.grant == nil:
-		s.store.Delete(context.WithoutCancel(ctx), st.Key)
-		// A presigned upload stays with its unspent grant, to be used once
-		// the quota allows, until the grant expires and the purge takes it.
 	}
 	if errors.Is(err, db.ErrImageExists) {
 		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)

@@ -276,6 +276,10 @@ func TestOpenAPIContract(t *testing.T) {
 			func(t *testing.T, r resp) { smallGrant = e.pathOf(str(r.json(t), "upload_url")) }},
 		{"PUT past the grant", "PUT", func() string { return smallGrant }, func(p string) resp { return e.do("PUT", p, bytes.NewReader(photo), nil) }, 413, nil},
 		{"PUT unknown grant", "PUT", fixed("/v1/uploads/upl_nope"), func(p string) resp { return e.do("PUT", p, bytes.NewReader(photo), nil) }, 404, nil},
+		{"PUT preflight", "OPTIONS", func() string { return smallGrant }, func(p string) resp {
+			return e.do("OPTIONS", p, nil, map[string]string{"Authorization": "", "Origin": "https://app.example.com",
+				"Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"})
+		}, 204, nil},
 
 		// Files.
 		{"files, partial success", "POST", fixed("/v1/files"), func(p string) resp {

@@ -48,11 +48,15 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	v1.GET("/files/:id", s.getFile)
 	v1.DELETE("/files/:id", s.deleteFile)
 	v1.POST("/uploads/presign", s.limitUploads, s.checkQuota(true), s.presign)
-	v1.PUT("/uploads/:id", s.putUpload)
 	v1.GET("/usage", s.usage)
 	v1.POST("/keys", s.createKey)
 	v1.GET("/keys", s.listKeys)
 	v1.DELETE("/keys/:id", s.revokeKey)
+
+	// The bytes of a presigned upload: admitted by the URL's signature
+	// alone (what a browser sends, from any origin) or by the grant's key.
+	r.PUT("/v1/uploads/:id", s.authorizeUpload, s.putUpload)
+	r.OPTIONS("/v1/uploads/:id", s.uploadPreflight)
 
 	s.mountDashboard(r, redisOpt)
 	r.GET("/metrics", s.requireAdmin, gin.WrapH(promhttp.Handler()))

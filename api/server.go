@@ -28,6 +28,17 @@ type Config struct {
 	// PublicURL is the base of the links the API returns, e.g.
 	// "https://img.example.com"; "" means the scheme and Host of each request.
 	PublicURL string
+	// PublicBlobURL, when set, is the base URL at which the store's blobs
+	// are served publicly (a CDN, or a public bucket): the blob under key
+	// is at PublicBlobURL/key. Image links then answer with a redirect
+	// there, once the API has checked the image and chosen its variant.
+	// "" streams every blob through the API.
+	PublicBlobURL string
+	// SigningKey signs the URLs of presigned uploads the API takes in
+	// itself, for stores clients cannot upload to directly (the local
+	// directory): every API process must have the same one, of at least
+	// 32 bytes. Empty means a random key of this process.
+	SigningKey []byte
 	// Plans are the account plans by name; nil means picpipe.DefaultPlans.
 	Plans picpipe.Plans
 	// MaxEdge and MaxPixels are the image size limits, checked on the
@@ -112,8 +123,10 @@ func (c Config) Validate() error {
 		return errors.New("api: DefaultWait exceeds MaxWait")
 	case c.RateLimitOnError != "" && c.RateLimitOnError != FailClosed && c.RateLimitOnError != FailOpen:
 		return fmt.Errorf("api: RateLimitOnError is %q; want %q or %q", c.RateLimitOnError, FailClosed, FailOpen)
+	case len(c.SigningKey) > 0 && len(c.SigningKey) < minSigningKey:
+		return fmt.Errorf("api: SigningKey has %d bytes; want at least %d", len(c.SigningKey), minSigningKey)
 	}
-	return nil
+	return checkPublicBlobURL(c.PublicBlobURL)
 }
 
 // Deps are the parts the API runs on.
@@ -137,6 +150,7 @@ type Server struct {
 	limiter *redis_rate.Limiter
 	now     func() time.Time
 	router  *gin.Engine
+	signer  uploadSigner
 }
 
 // New builds the API and subscribes to completion announcements. Close
@@ -154,6 +168,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		queue:  asynq.NewClientFromRedisClient(rdb),
 		rdb:    rdb,
 		now:    deps.Now,
+		signer: newUploadSigner(cfg.SigningKey),
 	}
 	if s.now == nil {
 		s.now = time.Now

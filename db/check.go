@@ -63,14 +63,20 @@ func (d *DB) OwnedKeys(ctx context.Context) (map[string]bool, error) {
 	return owned, nil
 }
 
+// wantBytes sums the storage an account's rows hold, for the user
+// whose id is the column users.id: its live, not failed images'
+// originals, its live files, and the MaxSize its open upload grants
+// reserve.
+const wantBytes = `(SELECT COALESCE(SUM(i.source_size), 0) FROM images i WHERE i.user_id = users.id AND i.deleted_at IS NULL AND i.status <> 'failed')
+	+ (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.user_id = users.id AND f.deleted_at IS NULL)
+	+ (SELECT COALESCE(SUM(g.max_size), 0) FROM upload_grants g WHERE g.user_id = users.id AND g.used_at IS NULL)`
+
 // countersQuery computes each user's quota counters from the rows: the
-// live, not failed images and their originals' bytes, plus the bytes of
-// the live files.
-const countersQuery = `SELECT u.id AS user_id, u.image_count, u.storage_bytes,
-	(SELECT COUNT(*) FROM images i WHERE i.user_id = u.id AND i.deleted_at IS NULL AND i.status <> 'failed') AS want_images,
-	(SELECT COALESCE(SUM(i.source_size), 0) FROM images i WHERE i.user_id = u.id AND i.deleted_at IS NULL AND i.status <> 'failed')
-	+ (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.user_id = u.id AND f.deleted_at IS NULL) AS want_bytes
-	FROM users u`
+// live, not failed images, and the bytes of wantBytes.
+const countersQuery = `SELECT users.id AS user_id, users.image_count, users.storage_bytes,
+	(SELECT COUNT(*) FROM images i WHERE i.user_id = users.id AND i.deleted_at IS NULL AND i.status <> 'failed') AS want_images,
+	` + wantBytes + ` AS want_bytes
+	FROM users`
 
 // CounterDrift is a user whose quota counters differ from the sums of
 // their rows.
@@ -102,8 +108,7 @@ func (d *DB) CounterDrifts(ctx context.Context) ([]CounterDrift, error) {
 func (d *DB) FixCounters(ctx context.Context, userID string) error {
 	err := d.Exec(ctx, `UPDATE users SET
 		image_count = (SELECT COUNT(*) FROM images i WHERE i.user_id = users.id AND i.deleted_at IS NULL AND i.status <> 'failed'),
-		storage_bytes = (SELECT COALESCE(SUM(i.source_size), 0) FROM images i WHERE i.user_id = users.id AND i.deleted_at IS NULL AND i.status <> 'failed')
-			+ (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.user_id = users.id AND f.deleted_at IS NULL)
+		storage_bytes = `+wantBytes+`
 		WHERE id = ?`, userID)
 	if err != nil {
 		return fmt.Errorf("db: fix counters of %s: %w", userID, err)

@@ -15,12 +15,25 @@ var (
 	ErrGrantSpent = errors.New("db: upload grant already used")
 )
 
-// CreateGrant inserts g.
-func (d *DB) CreateGrant(ctx context.Context, g *UploadGrant) error {
-	if _, err := d.idb.NewInsert().Model(g).Exec(ctx); err != nil {
-		return fmt.Errorf("db: create upload grant: %w", err)
-	}
-	return nil
+// A grant is open from CreateGrant until UseGrant or PurgeGrant ends it.
+// While it is open its MaxSize counts against the account's storage
+// quota, as if the upload were already kept: the bytes a client may send
+// straight to the store are accounted for before they arrive. Each of
+// the two ends gives the reservation back once, whichever comes first.
+
+// CreateGrant inserts g and reserves its MaxSize against the storage
+// quota q of its user, in one transaction; it returns ErrQuotaExceeded
+// and inserts nothing when the reservation does not fit.
+func (d *DB) CreateGrant(ctx context.Context, g *UploadGrant, q Quota) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		if err := tx.reserve(ctx, g.UserID, 0, g.MaxSize, Quota{MaxStorageBytes: q.MaxStorageBytes}); err != nil {
+			return err
+		}
+		if _, err := tx.idb.NewInsert().Model(g).Exec(ctx); err != nil {
+			return fmt.Errorf("db: create upload grant: %w", err)
+		}
+		return nil
+	})
 }
 
 // GrantByID returns the user's grant with id, or ErrGrantNotFound.
@@ -31,6 +44,14 @@ func (d *DB) GrantByID(ctx context.Context, userID, id string) (*UploadGrant, er
 // GrantByStagingKey returns the user's grant for key, or ErrGrantNotFound.
 func (d *DB) GrantByStagingKey(ctx context.Context, userID, key string) (*UploadGrant, error) {
 	return d.oneGrant(ctx, "staging_key = ? AND user_id = ?", key, userID)
+}
+
+// GrantToUpload returns the grant with id, whoever's it is, for an
+// upload that carries the grant's signed URL rather than an API key; or
+// ErrGrantNotFound, also when the key that asked for it was revoked
+// since, so that revoking a key withdraws the URLs it handed out.
+func (d *DB) GrantToUpload(ctx context.Context, id string) (*UploadGrant, error) {
+	return d.oneGrant(ctx, "id = ? AND EXISTS (SELECT 1 FROM api_keys k WHERE k.id = key_id AND k.revoked_at IS NULL)", id)
 }
 
 func (d *DB) oneGrant(ctx context.Context, where string, args ...any) (*UploadGrant, error) {
@@ -45,11 +66,12 @@ func (d *DB) oneGrant(ctx context.Context, where string, args ...any) (*UploadGr
 }
 
 // MarkGrantUploaded records the upload of g (its Size, SHA256) at now,
-// once: a second upload returns ErrGrantSpent.
+// once: a second upload, or one to a grant already used or purged,
+// returns ErrGrantSpent.
 func (d *DB) MarkGrantUploaded(ctx context.Context, g *UploadGrant, now int64) error {
 	res, err := d.idb.NewUpdate().Model((*UploadGrant)(nil)).
 		Set("size = ?", g.Size).Set("sha256 = ?", g.SHA256).Set("uploaded_at = ?", now).
-		Where("id = ?", g.ID).Where("uploaded_at IS NULL").Exec(ctx)
+		Where("id = ?", g.ID).Where("uploaded_at IS NULL").Where("used_at IS NULL").Exec(ctx)
 	if err != nil {
 		return fmt.Errorf("db: mark grant uploaded: %w", err)
 	}
@@ -59,29 +81,70 @@ func (d *DB) MarkGrantUploaded(ctx context.Context, g *UploadGrant, now int64) e
 	return nil
 }
 
-// UseGrant marks the uploaded grant id used at now, once: a second use
-// returns ErrGrantSpent.
-func (d *DB) UseGrant(ctx context.Context, id string, now int64) error {
-	res, err := d.idb.NewUpdate().Model((*UploadGrant)(nil)).
-		Set("used_at = ?", now).
-		Where("id = ?", id).Where("uploaded_at IS NOT NULL").Where("used_at IS NULL").Exec(ctx)
-	if err != nil {
-		return fmt.Errorf("db: use grant: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrGrantSpent
-	}
-	return nil
+// UseGrant ends the open grant g at now, recording the upload it was
+// used for (g's Size and SHA256), and gives its reservation back, once:
+// a grant already used or purged returns ErrGrantSpent and changes
+// nothing. Call it in the transaction that records what the upload
+// became, before that counts its own bytes.
+func (d *DB) UseGrant(ctx context.Context, g *UploadGrant, now int64) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		res, err := tx.idb.NewUpdate().Model((*UploadGrant)(nil)).
+			Set("used_at = ?", now).Set("size = ?", g.Size).Set("sha256 = ?", g.SHA256).
+			Set("uploaded_at = COALESCE(uploaded_at, ?)", now).
+			Where("id = ?", g.ID).Where("used_at IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: use grant: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrGrantSpent
+		}
+		return tx.release(ctx, g.UserID, 0, g.MaxSize)
+	})
 }
 
-// DeleteGrantsBefore removes grants that expired before the Unix second
-// before, and returns how many. Their unused staged bytes, if any, are no
-// longer pointed to and go with the staging purge.
-func (d *DB) DeleteGrantsBefore(ctx context.Context, before int64) (int, error) {
-	res, err := d.idb.NewDelete().Model((*UploadGrant)(nil)).Where("expires_at < ?", before).Exec(ctx)
+// ExpiredGrants returns up to limit grants, used or not, that expired
+// before the Unix second before.
+func (d *DB) ExpiredGrants(ctx context.Context, before int64, limit int) ([]UploadGrant, error) {
+	var gs []UploadGrant
+	err := d.idb.NewSelect().Model(&gs).Where("expires_at < ?", before).OrderExpr("expires_at").Limit(int64(limit)).Scan(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("db: delete grants: %w", err)
+		return nil, fmt.Errorf("db: expired grants: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return gs, nil
+}
+
+// PurgeGrant deletes the grant g and, when it was still open, gives its
+// reservation back, in one transaction; it reports whether it was open.
+// A grant already deleted is ErrGrantNotFound. Racing UseGrant, exactly
+// one of the two gives the reservation back.
+func (d *DB) PurgeGrant(ctx context.Context, g *UploadGrant) (open bool, err error) {
+	err = d.RunInTx(ctx, func(tx *DB) error {
+		res, err := tx.idb.NewDelete().Model((*UploadGrant)(nil)).Where("id = ?", g.ID).Where("used_at IS NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: purge grant: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			open = true
+			return tx.release(ctx, g.UserID, 0, g.MaxSize)
+		}
+		res, err = tx.idb.NewDelete().Model((*UploadGrant)(nil)).Where("id = ?", g.ID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: purge grant: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrGrantNotFound
+		}
+		return nil
+	})
+	return open, err
+}
+
+// StagingKeyGranted reports whether a grant, open or used, names key:
+// the staged bytes of a presigned upload are kept while their grant is.
+func (d *DB) StagingKeyGranted(ctx context.Context, key string) (bool, error) {
+	n, err := d.idb.NewSelect().Model((*UploadGrant)(nil)).Where("staging_key = ?", key).Count(ctx)
+	if err != nil {
+		return false, fmt.Errorf("db: staging key granted: %w", err)
+	}
+	return n > 0, nil
 }

@@ -14,11 +14,12 @@ import (
 const purgeBatch = 500
 
 // Purge removes what no live row needs any more: temporary files past
-// their expiry (giving their quota back), and, older than PurgeGrace, the
-// blobs and rows of deleted images (with their variants) and files,
-// expired upload grants, staged uploads no row points to (a crash after
-// staging, an upload refused mid-way, a presigned upload never used), and
-// the partial writes of processes that died mid-write. It returns how many
+// their expiry (giving their quota back), upload grants past theirs
+// (giving back what an unused one reserved, with its staged bytes), and,
+// older than PurgeGrace, the blobs and rows of deleted images (with their
+// variants) and files, staged uploads no row points to (a crash after
+// staging, an upload refused mid-way), and the partial writes of
+// processes that died mid-write. It returns how many
 // blobs and rows it removed. A blob a live row points to is never
 // touched, and running it twice removes nothing more.
 func (s *Scheduler) Purge(ctx context.Context) (int, error) {
@@ -28,7 +29,7 @@ func (s *Scheduler) Purge(ctx context.Context) (int, error) {
 	for _, step := range []func() (int, error){
 		func() (int, error) { return s.purgeDeletedImages(ctx, before.Unix()) },
 		func() (int, error) { return s.purgeFiles(ctx, now.Unix(), before.Unix()) },
-		func() (int, error) { return s.deps.DB.DeleteGrantsBefore(ctx, before.Unix()) },
+		func() (int, error) { return s.purgeGrants(ctx, now.Unix()) },
 		func() (int, error) { return s.purgeStaging(ctx, before) },
 		func() (int, error) { return s.purgeLeftovers(ctx, before) },
 	} {
@@ -62,6 +63,34 @@ func (s *Scheduler) purgeFiles(ctx context.Context, now, deletedBefore int64) (i
 			return removed, err
 		}
 		removed++
+	}
+	return removed, nil
+}
+
+// purgeGrants removes the upload grants expired by now. An unused
+// grant's reservation goes back to its account (PurgeGrant, once, even
+// against a use at the same moment), and then its staged bytes, if any,
+// go: a failure there leaves them to purgeStaging. A used grant's bytes
+// are its image's now, and stay.
+func (s *Scheduler) purgeGrants(ctx context.Context, now int64) (int, error) {
+	grants, err := s.deps.DB.ExpiredGrants(ctx, now, purgeBatch)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for i := range grants {
+		open, err := s.deps.DB.PurgeGrant(ctx, &grants[i])
+		if errors.Is(err, db.ErrGrantNotFound) {
+			continue // purged by another run meanwhile
+		} else if err != nil {
+			return removed, err
+		}
+		removed++
+		if open {
+			if err := s.deps.Store.Delete(ctx, grants[i].StagingKey); err != nil {
+				return removed, fmt.Errorf("scheduler: purge %s: %w", grants[i].StagingKey, err)
+			}
+		}
 	}
 	return removed, nil
 }
@@ -101,8 +130,8 @@ func (s *Scheduler) purgeDeletedImages(ctx context.Context, before int64) (int, 
 	return removed, nil
 }
 
-// purgeStaging removes staged uploads older than before that no live row
-// points to.
+// purgeStaging removes staged uploads older than before that no live
+// image nor upload grant points to.
 func (s *Scheduler) purgeStaging(ctx context.Context, before time.Time) (int, error) {
 	var stale []string
 	err := s.deps.Store.List(ctx, "staging", func(key string, mod time.Time) error {
@@ -117,6 +146,9 @@ func (s *Scheduler) purgeStaging(ctx context.Context, before time.Time) (int, er
 	removed := 0
 	for _, key := range stale {
 		used, err := s.deps.DB.SourceKeyInUse(ctx, key)
+		if err == nil && !used {
+			used, err = s.deps.DB.StagingKeyGranted(ctx, key)
+		}
 		if err != nil {
 			return removed, err
 		}

@@ -188,7 +188,7 @@ func TestPurgeFilesAndGrants(t *testing.T) {
 		grant := &db.UploadGrant{ID: db.NewID(db.PrefixGrant), UserID: u.ID, KeyID: "ak_x", ContentType: "image/png",
 			MaxSize: 10, StagingKey: "staging/" + u.ID + "/g", CreatedAt: now.Add(-3 * time.Hour).Unix(),
 			ExpiresAt: now.Add(-2 * time.Hour).Unix()}
-		if err := d.CreateGrant(ctx, grant); err != nil {
+		if err := d.CreateGrant(ctx, grant, db.Quota{}); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := usage(d, u.ID); err != nil {

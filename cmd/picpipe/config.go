@@ -57,6 +57,8 @@ type config struct {
 	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT" envDefault:"60s"`
 	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
 	RateLimitOnError  string        `env:"PICPIPE_RATE_LIMIT_ON_ERROR" envDefault:"closed"`
+	SigningKey        string        `env:"PICPIPE_SIGNING_KEY"`     // default (serve): made in DataDir (signingKey)
+	PublicBlobURL     string        `env:"PICPIPE_PUBLIC_BLOB_URL"` // image links redirect there when set
 
 	plans picpipe.Plans // parsed from Plans
 }
@@ -94,6 +96,7 @@ func (c config) apiConfig() api.Config {
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown, CompatRoot: c.CompatRoot,
 		RateLimitOnError: api.FailMode(c.RateLimitOnError),
+		PublicBlobURL:    c.PublicBlobURL,
 	}
 }
 

@@ -58,7 +58,11 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		g.Go(func() error { return serveMetrics(gctx, cfg.MetricsAddr) })
 	}
 	if all || role == "api" {
-		srv, err := api.New(ctx, cfg.apiConfig(), api.Deps{DB: d, Store: st, Redis: redisOpt})
+		acfg := cfg.apiConfig()
+		if acfg.SigningKey, err = cfg.signingKey(role, st); err != nil {
+			return err
+		}
+		srv, err := api.New(ctx, acfg, api.Deps{DB: d, Store: st, Redis: redisOpt})
 		if err != nil {
 			return err
 		}
