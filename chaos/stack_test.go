@@ -114,6 +114,7 @@ func (s *stack) environment(port int) []string {
 		"PICPIPE_DATABASE_URL="+s.pg.url,
 		"PICPIPE_REDIS_URL="+s.redis.url,
 		"PICPIPE_STORAGE_DIR="+s.blobs,
+		"PICPIPE_SIGNING_KEY=chaos-signing-key-0123456789abcdef",
 		"PICPIPE_PLANS="+unlimitedPlans,
 		"PICPIPE_LOG_LEVEL=info",
 		fmt.Sprintf("PICPIPE_WORKER_CONCURRENCY=%d", workerWorkers),

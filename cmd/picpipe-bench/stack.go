@@ -70,6 +70,7 @@ func newStack(bin, root, name string, workerConcurrency int) (*stack, error) {
 		"PICPIPE_DATA_DIR="+dir,
 		"PICPIPE_DATABASE_URL=sqlite://"+filepath.Join(dir, "picpipe.db"),
 		"PICPIPE_STORAGE_DIR="+filepath.Join(dir, "blobs"),
+		"PICPIPE_SIGNING_KEY=bench-signing-key-0123456789abcdef",
 		fmt.Sprintf("PICPIPE_ADDR=127.0.0.1:%d", aport),
 		"PICPIPE_PUBLIC_URL="+s.apiURL,
 		"PICPIPE_PLANS="+benchPlans,
