@@ -13,7 +13,7 @@ const (
 	// DefaultMaxPixels is the pixel budget, width × height × frames: 100
 	// megapixels, e.g. a 10000×10000 still or 40 frames of 1600×1562.
 	// Decoded at 4 bytes a pixel that is about 400 MB at the very worst.
-	DefaultMaxPixels = 100_000_000
+	DefaultMaxPixels = sniff.DefaultMaxPixels
 	// DefaultMaxFrames is the most frames an image's container may hold:
 	// 1000, 40 s of animation at 25 frames a second.
 	DefaultMaxFrames = sniff.DefaultMaxFrames

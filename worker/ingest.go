@@ -12,6 +12,7 @@ import (
 	"picpipe/db"
 	"picpipe/fetch"
 	"picpipe/imaging/sniff"
+	"picpipe/intake"
 	"picpipe/jobs"
 	"picpipe/storage"
 )
@@ -52,7 +53,7 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 		key := "staging/" + img.UserID + "/" + img.ID + "." + db.NewAttempt()
 		var name string
 		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes,
-			func(h []byte, filename string) error { _, err := sniff.Image(h, filename); return err })
+			&intake.FileGate{Policy: &sniff.ImagePolicy})
 		if err == nil {
 			img.SourceKey, img.SourceName, img.UpdatedAt = key, name, w.deps.Now().Unix()
 			if err = w.deps.DB.AttachSource(ctx, img, db.Quota{MaxStorageBytes: p.MaxStorageBytes}); err != nil {
@@ -88,13 +89,13 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 	if f.Status != db.StatusQueued || f.DeletedAt != nil {
 		return nil
 	}
-	var ft sniff.FileType
 	// A key of this attempt's own, recorded by FinishFile: a second fetch
 	// of the row at once never overwrites or removes the winner's blob.
 	f.StorageKey = "files/" + f.UserID + "/" + f.ID + "." + db.NewAttempt()
-	f.Size, f.SHA256, f.Name, err = w.download(ctx, f.SourceURL, f.StorageKey, p.MaxBytes,
-		func(h []byte, filename string) (err error) { ft, err = sniff.File(h, filename); return err })
+	g := &intake.FileGate{}
+	f.Size, f.SHA256, f.Name, err = w.download(ctx, f.SourceURL, f.StorageKey, p.MaxBytes, g)
 	if err == nil {
+		ft := g.Type
 		f.MIME, f.Ext, f.UpdatedAt = ft.MIME, ft.Ext, w.deps.Now().Unix()
 		f.Status = db.StatusReady
 		if ft.Image {
@@ -130,17 +131,24 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 	return settle(jobs.TypeIngestURL, final, err)
 }
 
-// download fetches rawURL into the store under key, checking the first
-// bytes (with the remote file name) like an upload. It returns the size,
-// the hex SHA-256 and the remote file name.
-func (w *Worker) download(ctx context.Context, rawURL, key string, max int64, check func([]byte, string) error) (int64, string, string, error) {
+// download fetches rawURL into the store under key through the gate g,
+// like an upload: g checks the first bytes (with the remote file name),
+// watches the rest pass and may refuse the whole at the end, when nothing
+// is left under key. It returns the size, the hex SHA-256 and the remote
+// file name.
+func (w *Worker) download(ctx context.Context, rawURL, key string, max int64, g intake.Gate) (int64, string, string, error) {
 	resp, err := w.deps.Fetcher.Fetch(ctx, rawURL, max)
 	if err != nil {
 		return 0, "", "", err
 	}
 	defer resp.Body.Close()
-	n, sum, err := storage.PutChecked(ctx, w.deps.Store, key, resp.Body, max, sniff.HeaderSize,
-		func(h []byte) error { return check(h, resp.Filename) })
+	n, sum, err := storage.PutChecked(ctx, w.deps.Store, key, g.Wrap(resp.Body), max, sniff.HeaderSize,
+		func(h []byte) error { _, err := g.Check(h, resp.Filename); return err })
+	if err == nil {
+		if err = g.Done(); err != nil {
+			w.deps.Store.Delete(context.WithoutCancel(ctx), key)
+		}
+	}
 	return n, sum, resp.Filename, err
 }
 

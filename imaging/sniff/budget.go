@@ -8,6 +8,10 @@ import "picpipe"
 // they are tiny, so their number is bounded besides the pixel budget.
 const DefaultMaxFrames = 1000
 
+// DefaultMaxPixels is the pixel budget unless configured otherwise:
+// 100 megapixels in all the frames of an image.
+const DefaultMaxPixels = 100_000_000
+
 // CheckFrames returns a *picpipe.Error of code too_many_pixels when s holds
 // more than maxFrames frames, or more than maxPixels pixels in all its
 // frames: Frames × width × height, each side the larger of the canvas of

@@ -163,8 +163,7 @@ func (j *jpegWalk) frame(seg []byte) {
 	l := &j.s.JPEG
 	l.SOF = j.marker
 	if len(seg) < 6 || seg[5] == 0 || int(seg[5]) > jpegComponents || len(seg) < 6+3*int(seg[5]) {
-		j.s.Lost = true
-		return
+		return // a decoder refuses it
 	}
 	l.Height, l.Width = int(binary.BigEndian.Uint16(seg[1:])), int(binary.BigEndian.Uint16(seg[3:]))
 	j.ncomp = int(seg[5])
@@ -192,8 +191,7 @@ func (j *jpegWalk) frame(seg []byte) {
 // (a progressive DC scan starts at 0) and successive approximation.
 func (j *jpegWalk) scan(seg []byte) {
 	if len(seg) < 1 || len(seg) < 1+2*int(seg[0])+3 {
-		j.s.Lost = true
-		return
+		return // a decoder refuses it
 	}
 	ns := int(seg[0])
 	dc := j.s.JPEG.SOF != 0xc2 || seg[1+2*ns] == 0

@@ -249,3 +249,72 @@ func FuzzWalk(f *testing.F) {
 		}
 	})
 }
+
+// jpegEnds walks b in pieces of n bytes: whether the end-of-image marker
+// was reached, and whether the walk lost the structure.
+func jpegEnds(b []byte, n int) (ended, lost bool) {
+	s := walkInPieces(b, n)
+	return s.Ended, s.Lost
+}
+
+// TestWalkJPEGEnd: only a JPEG's real end-of-image marker ends it, however
+// the bytes come.
+func TestWalkJPEGEnd(t *testing.T) {
+	for _, name := range []string{"photo.jpg", "progressive.jpg", "cmyk.jpg", "orient-6.jpg"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 3, 4096} {
+			if ended, lost := jpegEnds(b, n); !ended || lost {
+				t.Errorf("%s in %d-byte pieces: ended %v lost %v; want the end reached", name, n, ended, lost)
+			}
+			if ended, _ := jpegEnds(append(append([]byte{}, b...), "trailing data \xff\xd9"...), n); !ended {
+				t.Errorf("%s with trailing data: end not reached", name)
+			}
+			for _, cut := range []int{len(b) - 1, len(b) - 2, len(b) * 3 / 4, len(b) / 2, 600} {
+				if ended, lost := jpegEnds(b[:cut], n); ended || lost {
+					t.Errorf("%s cut at %d of %d, %d-byte pieces: ended %v lost %v; want neither", name, cut, len(b), n, ended, lost)
+				}
+			}
+		}
+	}
+	// An end-of-image marker inside a segment (an embedded thumbnail, a
+	// table) is not the image's end.
+	thumb := []byte("\xff\xd8\xff\xe1\x00\x06\xff\xd8\xff\xd9\xff\xdb\x00\x04\x00\x00\xff\xda\x00\x02\x12\x34\xff\x00\x56")
+	if ended, lost := jpegEnds(thumb, 1); ended || lost {
+		t.Errorf("an end inside a segment counted: ended %v lost %v", ended, lost)
+	}
+	if ended, lost := jpegEnds(append(thumb, 0xff, 0xd9), 2); !ended || lost {
+		t.Errorf("the real end after entropy data: ended %v lost %v", ended, lost)
+	}
+	// Not a JPEG structure it can follow: left to the decoder.
+	garbage := append([]byte("\xff\xd8\xff\xe0\x00\x04\x00\x00"), bytes.Repeat([]byte{0x12}, 10)...)
+	if _, lost := jpegEnds(garbage, 4); !lost {
+		t.Error("garbage not reported lost")
+	}
+}
+
+// FuzzJPEGEnd: no JPEG-like input panics, and the verdict does not depend
+// on how the stream is cut.
+func FuzzJPEGEnd(f *testing.F) {
+	for _, name := range []string{"photo.jpg", "progressive.jpg", "orient-6.jpg"} {
+		b, err := os.ReadFile(filepath.Join("..", "testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b[:min(len(b), 4096)], 7)
+	}
+	f.Add([]byte{0xff, 0xd8, 0xff, 0xd9}, 1)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		n = 1 + int(uint(n)%64)
+		b = append([]byte("\xff\xd8\xff"), b...)
+		whole := Walk(b)
+		if got := walkInPieces(b, n); got != whole {
+			t.Fatalf("whole: %+v; in pieces of %d: %+v", whole, n, got)
+		}
+		if err := whole.CheckJPEG(); err != nil && picpipe.ErrorCode(err) == picpipe.ECodeInternal {
+			t.Fatalf("uncoded error %v", err)
+		}
+	})
+}
