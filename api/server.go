@@ -46,6 +46,10 @@ type Config struct {
 	// image again); 0 means 8000 px and 100 million pixels.
 	MaxEdge   int
 	MaxPixels int64
+	// MaxFrames is the most frames an uploaded image may hold, counted in
+	// its container as it streams in (MaxPixels then bounds width ×
+	// height × frames); 0 means sniff.DefaultMaxFrames, 1000.
+	MaxFrames int
 	// MaxRequestBytes bounds the body of a multi-file upload; 0 means
 	// 50 MiB.
 	MaxRequestBytes int64
@@ -115,8 +119,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
-	case c.MaxEdge < 0 || c.MaxPixels < 0:
-		return errors.New("api: MaxEdge and MaxPixels must not be negative")
+	case c.MaxEdge < 0 || c.MaxPixels < 0 || c.MaxFrames < 0:
+		return errors.New("api: MaxEdge, MaxPixels and MaxFrames must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:

@@ -28,7 +28,7 @@ type staged struct {
 
 // imageGate is the gate image uploads pass, with the configured limits.
 func (s *Server) imageGate() *intake.ImageGate {
-	return intake.NewImageGate(s.cfg.MaxEdge, s.cfg.MaxPixels)
+	return intake.NewImageGate(s.cfg.MaxEdge, s.cfg.MaxPixels).WithMaxFrames(s.cfg.MaxFrames)
 }
 
 // multipartBody checks that the request is multipart/form-data, bounds

@@ -46,6 +46,7 @@ type config struct {
 	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT" envDefault:"60s"`
 	MaxEdge           int           `env:"PICPIPE_MAX_EDGE" envDefault:"8000"`
 	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"`         // 0: the imaging default
+	MaxFrames         int           `env:"PICPIPE_MAX_FRAMES"`         // 0: the imaging default
 	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"`         // 0: the imaging default
 	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE"` // "": the scheduler default
 	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
@@ -92,7 +93,7 @@ func loadConfig() (config, error) {
 
 func (c config) apiConfig() api.Config {
 	return api.Config{
-		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans, MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels,
+		Addr: c.Addr, PublicURL: c.PublicURL, Plans: c.plans, MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels, MaxFrames: c.MaxFrames,
 		DefaultWait: c.DefaultWait, MaxWait: c.MaxWait, AdminToken: c.AdminToken,
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown, CompatRoot: c.CompatRoot,
 		RateLimitOnError: api.FailMode(c.RateLimitOnError),
@@ -105,7 +106,7 @@ func (c config) workerConfig() worker.Config {
 }
 
 func (c config) imagingConfig() imaging.Config {
-	return imaging.Config{MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels, AVIFSpeed: c.AVIFSpeed}
+	return imaging.Config{MaxEdge: c.MaxEdge, MaxPixels: c.MaxPixels, MaxFrames: c.MaxFrames, AVIFSpeed: c.AVIFSpeed}
 }
 
 func (c config) schedulerConfig() scheduler.Config {
