@@ -50,7 +50,7 @@ func (r *report) skip(fault, reason string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen(fault)
-	r.skipped[fault] = reason
+	r.skipped[fault] = strings.Join(strings.Fields(reason), " ") // one table row
 }
 
 func (r *report) seen(fault string) {

@@ -34,26 +34,29 @@ type suiteSpec struct {
 	scenarios []scenario
 }
 
-// runScenario starts a stack for sc and injects the fault spec.runs
-// times, a fresh account each time, checking the invariant after each.
+// runScenario injects the fault spec.runs times, each time into a stack
+// of its own (so that one run's leftovers cannot fail the next) with a
+// fresh account, checking the invariant after each.
 func runScenario(t *testing.T, sc scenario, spec suiteSpec, rep *report) {
-	blobs := ""
-	if sc.blobs != nil {
-		dir, skip := sc.blobs(t)
-		if skip != "" {
-			rep.skip(sc.name, skip)
-			t.Skip(skip)
-		}
-		blobs = dir
-	}
-	s := newStack(t, blobs)
 	for i := 1; i <= spec.runs; i++ {
+		skipped := false
 		t.Run(fmt.Sprintf("run%d", i), func(t *testing.T) {
+			blobs := ""
+			if sc.blobs != nil {
+				dir, skip := sc.blobs(t)
+				if skip != "" {
+					skipped = true
+					rep.skip(sc.name, skip)
+					t.Skip(skip)
+				}
+				blobs = dir
+			}
 			res := &result{fault: sc.name, run: i}
 			t.Cleanup(func() {
 				res.passed = !t.Failed()
 				rep.add(*res)
 			})
+			s := newStack(t, blobs)
 			r := s.newRun(t, res)
 			sc.inject(t, r)
 			r.finish(sc.bound, spec.settle)
@@ -61,5 +64,8 @@ func runScenario(t *testing.T, sc scenario, spec suiteSpec, rep *report) {
 				sc.after(t, r)
 			}
 		})
+		if skipped {
+			return
+		}
 	}
 }
