@@ -196,13 +196,12 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 		CreatedAt: now, UpdatedAt: now,
 	}
 	err := s.db.RunInTx(ctx, func(tx *db.DB) error {
-		if in.grant != nil {
-			in.grant.Size, in.grant.SHA256 = st.Size, st.SHA256
-			if err := tx.UseGrant(ctx, in.grant, now); err != nil {
-				return err
-			}
+		insert := func() error { return tx.InsertImage(ctx, img, quota(s.planOf(user))) }
+		if in.grant == nil {
+			return insert()
 		}
-		return tx.InsertImage(ctx, img, quota(s.planOf(user)))
+		in.grant.Size, in.grant.SHA256 = st.Size, st.SHA256
+		return s.useGrant(ctx, tx, in.grant, now, insert)
 	})
 	if in.grant != nil {
 		s.settleGrant(ctx, in.grant, st.Key, err, now)

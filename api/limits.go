@@ -64,13 +64,16 @@ func uploadRateKey(userID string) string { return "picpipe:rate:upload:" + userI
 // checkQuota refuses an upload before its body is read when the account
 // is already at its storage quota (or, for images, its image quota). The
 // exact, atomic check happens when the upload is recorded; this one only
-// spares reading a body that cannot fit.
+// spares reading a body that cannot fit. A small body costs nothing to
+// read and may confirm a presigned upload, whose bytes its grant already
+// counts: only the exact check judges its storage.
 func (s *Server) checkQuota(images bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		u := userOf(c)
 		p := s.planOf(u)
+		small := c.Request.ContentLength >= 0 && c.Request.ContentLength <= confirmBodyMax
 		if (images && p.MaxImages > 0 && u.ImageCount >= p.MaxImages) ||
-			(p.MaxStorageBytes > 0 && u.StorageBytes >= p.MaxStorageBytes) {
+			(p.MaxStorageBytes > 0 && u.StorageBytes >= p.MaxStorageBytes && !small) {
 			failQuota(c, p)
 			return
 		}

@@ -22,6 +22,11 @@ const grantTTL = time.Hour
 // the grant.
 const ctxGrant = "picpipe.grant"
 
+// confirmBodyMax is the largest body checkQuota lets through to the
+// exact check when the account is at its storage quota: room for a JSON
+// confirmation of a presigned upload ({"staging_key", options}).
+const confirmBodyMax = 4 << 10
+
 // imageMIMEs are the content types a presigned image upload may declare.
 var imageMIMEs = map[string]bool{
 	sniff.JPEG.MIME: true, sniff.PNG.MIME: true, sniff.GIF.MIME: true,
@@ -73,7 +78,10 @@ type grantJSON struct {
 // API; either needs no API key, so a browser can make it.
 func (s *Server) presign(c *gin.Context) {
 	var req presignRequest
-	if err := c.ShouldBindJSON(&req); err != nil {
+	if err := c.ShouldBindJSON(&req); intake.IsTooLarge(err) {
+		failCode(c, picpipe.ECodePayloadTooLarge, "the request body is too large for a JSON request")
+		return
+	} else if err != nil {
 		failCode(c, picpipe.ECodeInvalidRequest, `send JSON {"content_type": "image/png", "size": 18000000}: %v`, err)
 		return
 	}
@@ -305,7 +313,7 @@ func (s *Server) restage(ctx context.Context, g *db.UploadGrant, key string, opt
 	got, err := s.stager.Stage(ctx, blob, key, g.MaxSize, s.grantGate(g), g.Filename)
 	if err != nil {
 		if code := statusOfCode(picpipe.ErrorCode(err)); ctx.Err() == nil && code >= 400 && code < 500 {
-			s.spendGrant(ctx, g)
+			s.spendGrant(ctx, g, s.now().Unix())
 		}
 		return nil, err
 	}
@@ -313,34 +321,57 @@ func (s *Server) restage(ctx context.Context, g *db.UploadGrant, key string, opt
 	return &staged{Key: key, Name: g.Filename, Size: got.Size, SHA256: got.SHA256, Options: opts}, nil
 }
 
-// spendGrant ends g, whose bytes were refused, and deletes them.
-func (s *Server) spendGrant(ctx context.Context, g *db.UploadGrant) {
+// useGrant spends g at now in the transaction tx, on the upload that
+// record (nil: none) counts in it: g's reservation gives way to what
+// record counts. Where the store takes uploads itself, the presigned
+// request stays valid until g expires, and the client could put up to
+// MaxSize bytes under g's key again: g then holds its reservation again,
+// past the quota if need be, until the purge releases it at expiry.
+func (s *Server) useGrant(ctx context.Context, tx *db.DB, g *db.UploadGrant, now int64, record func() error) error {
+	if err := tx.UseGrant(ctx, g, now); err != nil {
+		return err
+	}
+	if record != nil {
+		if err := record(); err != nil {
+			return err
+		}
+	}
+	if _, direct := s.store.(storage.Presigner); direct {
+		return tx.HoldGrant(ctx, g)
+	}
+	return nil
+}
+
+// spendGrant spends g without an upload (useGrant), at now, and deletes
+// its bytes, when they were refused or duplicate an image of the account.
+func (s *Server) spendGrant(ctx context.Context, g *db.UploadGrant, now int64) {
 	ctx = context.WithoutCancel(ctx)
-	if err := s.db.UseGrant(ctx, g, s.now().Unix()); err == nil || errors.Is(err, db.ErrGrantSpent) {
+	err := s.db.RunInTx(ctx, func(tx *db.DB) error { return s.useGrant(ctx, tx, g, now, nil) })
+	if err == nil || errors.Is(err, db.ErrGrantSpent) {
 		s.store.Delete(ctx, g.StagingKey)
 	}
 }
 
 // settleGrant tidies the bytes of grant g's upload, staged under key,
-// once recording it ended with err. Recorded: a copy's original goes.
-// A duplicate of an image the account has: the grant is spent and the
-// bytes go. Refused otherwise (over quota, used meanwhile): the grant
-// keeps the client's bytes, to be used once the quota allows, until it
-// expires and the purge takes them; only a copy goes.
+// once recording it ended with err. Recorded: the client's bytes go if
+// key is a copy of them. A duplicate of an image the account has: the
+// grant is spent and the bytes go. Refused otherwise (over quota, used
+// meanwhile): the grant keeps the client's bytes, to be used once the
+// quota allows, until it expires and the purge takes them; a copy goes.
 func (s *Server) settleGrant(ctx context.Context, g *db.UploadGrant, key string, err error, now int64) {
 	ctx = context.WithoutCancel(ctx)
 	copied := key != g.StagingKey
 	switch {
 	case errors.Is(err, db.ErrImageExists):
-		s.db.UseGrant(ctx, g, now)
-		s.store.Delete(ctx, key)
+		s.spendGrant(ctx, g, now)
+		if copied {
+			s.store.Delete(ctx, key)
+		}
 	case err != nil:
 		if copied {
 			s.store.Delete(ctx, key)
 		}
-		return
-	}
-	if copied {
+	case copied:
 		s.store.Delete(ctx, g.StagingKey)
 	}
 }

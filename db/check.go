@@ -65,11 +65,11 @@ func (d *DB) OwnedKeys(ctx context.Context) (map[string]bool, error) {
 
 // wantBytes sums the storage an account's rows hold, for the user
 // whose id is the column users.id: its live, not failed images'
-// originals, its live files, and the MaxSize its open upload grants
-// reserve.
+// originals, its live files, and what its upload grants hold against the
+// quota (their Reserved).
 const wantBytes = `(SELECT COALESCE(SUM(i.source_size), 0) FROM images i WHERE i.user_id = users.id AND i.deleted_at IS NULL AND i.status <> 'failed')
 	+ (SELECT COALESCE(SUM(f.size), 0) FROM files f WHERE f.user_id = users.id AND f.deleted_at IS NULL)
-	+ (SELECT COALESCE(SUM(g.max_size), 0) FROM upload_grants g WHERE g.user_id = users.id AND g.used_at IS NULL)`
+	+ (SELECT COALESCE(SUM(g.reserved), 0) FROM upload_grants g WHERE g.user_id = users.id)`
 
 // countersQuery computes each user's quota counters from the rows: the
 // live, not failed images, and the bytes of wantBytes.

@@ -15,16 +15,21 @@ var (
 	ErrGrantSpent = errors.New("db: upload grant already used")
 )
 
-// A grant is open from CreateGrant until UseGrant or PurgeGrant ends it.
-// While it is open its MaxSize counts against the account's storage
-// quota, as if the upload were already kept: the bytes a client may send
-// straight to the store are accounted for before they arrive. Each of
-// the two ends gives the reservation back once, whichever comes first.
+// A grant reserves its MaxSize against its account's storage quota from
+// CreateGrant on, as if the upload were already kept: the bytes a client
+// may send straight to the store are counted before they arrive. UseGrant
+// releases the reservation for the image to count its own bytes instead,
+// HoldGrant takes it again where the client could still send more, and
+// PurgeGrant releases what is left when the grant expires. The
+// reservation is the grant's Reserved column, so that each release
+// happens once, whichever comes first, and the consistency check can sum
+// what grants hold.
 
 // CreateGrant inserts g and reserves its MaxSize against the storage
 // quota q of its user, in one transaction; it returns ErrQuotaExceeded
 // and inserts nothing when the reservation does not fit.
 func (d *DB) CreateGrant(ctx context.Context, g *UploadGrant, q Quota) error {
+	g.Reserved = g.MaxSize
 	return d.RunInTx(ctx, func(tx *DB) error {
 		if err := tx.reserve(ctx, g.UserID, 0, g.MaxSize, Quota{MaxStorageBytes: q.MaxStorageBytes}); err != nil {
 			return err
@@ -81,11 +86,11 @@ func (d *DB) MarkGrantUploaded(ctx context.Context, g *UploadGrant, now int64) e
 	return nil
 }
 
-// UseGrant ends the open grant g at now, recording the upload it was
-// used for (g's Size and SHA256), and gives its reservation back, once:
-// a grant already used or purged returns ErrGrantSpent and changes
-// nothing. Call it in the transaction that records what the upload
-// became, before that counts its own bytes.
+// UseGrant spends the grant g at now, recording the upload it was used
+// for (g's Size and SHA256), and releases its reservation, once: a grant
+// already used or purged returns ErrGrantSpent and changes nothing. Call
+// it in the transaction that records what the upload became, before that
+// counts its own bytes.
 func (d *DB) UseGrant(ctx context.Context, g *UploadGrant, now int64) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		res, err := tx.idb.NewUpdate().Model((*UploadGrant)(nil)).
@@ -98,8 +103,39 @@ func (d *DB) UseGrant(ctx context.Context, g *UploadGrant, now int64) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrGrantSpent
 		}
-		return tx.release(ctx, g.UserID, 0, g.MaxSize)
+		return tx.releaseGrant(ctx, g)
 	})
+}
+
+// HoldGrant reserves the used grant g's MaxSize again, past the quota if
+// need be, until PurgeGrant releases it: for a grant whose presigned
+// request stays valid after its use, so that what the client could still
+// send under its key is counted. A grant already purged holds nothing.
+func (d *DB) HoldGrant(ctx context.Context, g *UploadGrant) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		res, err := tx.idb.NewUpdate().Model((*UploadGrant)(nil)).Set("reserved = max_size").
+			Where("id = ?", g.ID).Where("reserved = 0").Where("used_at IS NOT NULL").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("db: hold grant: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return tx.reserve(ctx, g.UserID, 0, g.MaxSize, Quota{})
+	})
+}
+
+// releaseGrant gives back what g holds, if anything, once.
+func (d *DB) releaseGrant(ctx context.Context, g *UploadGrant) error {
+	res, err := d.idb.NewUpdate().Model((*UploadGrant)(nil)).Set("reserved = 0").
+		Where("id = ?", g.ID).Where("reserved > 0").Exec(ctx)
+	if err != nil {
+		return fmt.Errorf("db: release grant: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	return d.release(ctx, g.UserID, 0, g.MaxSize)
 }
 
 // ExpiredGrants returns up to limit grants, used or not, that expired
@@ -113,21 +149,16 @@ func (d *DB) ExpiredGrants(ctx context.Context, before int64, limit int) ([]Uplo
 	return gs, nil
 }
 
-// PurgeGrant deletes the grant g and, when it was still open, gives its
-// reservation back, in one transaction; it reports whether it was open.
-// A grant already deleted is ErrGrantNotFound. Racing UseGrant, exactly
-// one of the two gives the reservation back.
-func (d *DB) PurgeGrant(ctx context.Context, g *UploadGrant) (open bool, err error) {
-	err = d.RunInTx(ctx, func(tx *DB) error {
-		res, err := tx.idb.NewDelete().Model((*UploadGrant)(nil)).Where("id = ?", g.ID).Where("used_at IS NULL").Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("db: purge grant: %w", err)
+// PurgeGrant releases what the grant g still holds and deletes it, in
+// one transaction; it returns ErrGrantNotFound for a grant already
+// deleted. Racing UseGrant or HoldGrant, each reservation is released
+// exactly once.
+func (d *DB) PurgeGrant(ctx context.Context, g *UploadGrant) error {
+	return d.RunInTx(ctx, func(tx *DB) error {
+		if err := tx.releaseGrant(ctx, g); err != nil {
+			return err
 		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			open = true
-			return tx.release(ctx, g.UserID, 0, g.MaxSize)
-		}
-		res, err = tx.idb.NewDelete().Model((*UploadGrant)(nil)).Where("id = ?", g.ID).Exec(ctx)
+		res, err := tx.idb.NewDelete().Model((*UploadGrant)(nil)).Where("id = ?", g.ID).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("db: purge grant: %w", err)
 		}
@@ -136,7 +167,6 @@ func (d *DB) PurgeGrant(ctx context.Context, g *UploadGrant) (open bool, err err
 		}
 		return nil
 	})
-	return open, err
 }
 
 // StagingKeyGranted reports whether a grant, open or used, names key:

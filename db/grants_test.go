@@ -68,8 +68,8 @@ func TestGrantReservesQuota(t *testing.T) {
 		if err := d.UseGrant(ctx, g, 21); !errors.Is(err, db.ErrGrantSpent) {
 			t.Fatalf("second use = %v; want ErrGrantSpent", err)
 		}
-		if open, err := d.PurgeGrant(ctx, g); open || err != nil {
-			t.Fatalf("purge of the used grant = %v, %v; want not open", open, err)
+		if err := d.PurgeGrant(ctx, g); err != nil {
+			t.Fatal(err)
 		}
 		if n, b := usage(t, d, u.ID); n != 1 || b != 30 {
 			t.Fatalf("usage after second use and purge = %d, %d; want unchanged 1, 30", n, b)
@@ -140,9 +140,10 @@ func TestGrantsConcurrentAgainstSmallQuota(t *testing.T) {
 	})
 }
 
-// TestGrantReleasedExactlyOnce races the use of each of 20 grants
-// against its purge, as a confirmation at the moment of expiry would:
-// each reservation comes back once, whichever wins.
+// TestGrantReleasedExactlyOnce races the use of each of 20 grants (and
+// the hold of a bucket's grant after it) against its purge, as a
+// confirmation at the moment of expiry would: each reservation comes back
+// once, whichever wins.
 func TestGrantReleasedExactlyOnce(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -155,27 +156,82 @@ func TestGrantReleasedExactlyOnce(t *testing.T) {
 			}
 		}
 		var wg sync.WaitGroup
-		used, purged := make([]error, len(grants)), make([]bool, len(grants))
 		for i, g := range grants {
-			wg.Go(func() { used[i] = d.UseGrant(ctx, g, 20) })
 			wg.Go(func() {
-				var err error
-				if purged[i], err = d.PurgeGrant(ctx, g); err != nil {
+				err := d.RunInTx(ctx, func(tx *db.DB) error {
+					if err := tx.UseGrant(ctx, g, 20); err != nil || i%2 == 0 {
+						return err
+					}
+					return tx.HoldGrant(ctx, g)
+				})
+				if err != nil && !errors.Is(err, db.ErrGrantSpent) {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				if err := d.PurgeGrant(ctx, g); err != nil {
 					t.Error(err)
 				}
 			})
 		}
 		wg.Wait()
-		for i := range grants {
-			if (used[i] == nil) == purged[i] {
-				t.Errorf("grant %d: used %v, purged open %v; want exactly one", i, used[i], purged[i])
-			}
-		}
 		if _, b := usage(t, d, u.ID); b != 0 {
 			t.Fatalf("bytes after every grant ended = %d; want 0", b)
 		}
 		if gs, err := d.ExpiredGrants(ctx, 1<<40, 100); err != nil || len(gs) != 0 {
 			t.Fatalf("grants left = %d, %v; want none", len(gs), err)
+		}
+		noDrift(t, d)
+	})
+}
+
+// TestHoldGrant: a grant whose presigned request stays valid after its
+// use (a bucket's POST policy) holds its size again, past the quota if
+// need be, until the purge releases it.
+func TestHoldGrant(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		u := newUser(t, d)
+		q := db.Quota{MaxStorageBytes: 100}
+		g := newGrant(u, "ak_1", 60)
+		if err := d.CreateGrant(ctx, g, q); err != nil {
+			t.Fatal(err)
+		}
+		img := newImage(u, "h")
+		img.SourceSize = 60
+		err := d.RunInTx(ctx, func(tx *db.DB) error {
+			if err := tx.UseGrant(ctx, g, 20); err != nil {
+				return err
+			}
+			if err := tx.InsertImage(ctx, img, q); err != nil {
+				return err
+			}
+			return tx.HoldGrant(ctx, g)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, b := usage(t, d, u.ID); b != 120 {
+			t.Fatalf("bytes with the image and the held grant = %d; want 120, over the quota", b)
+		}
+		noDrift(t, d)
+		if err := d.CreateGrant(ctx, newGrant(u, "ak_1", 1), q); !errors.Is(err, db.ErrQuotaExceeded) {
+			t.Fatalf("a grant while over the quota = %v; want ErrQuotaExceeded", err)
+		}
+		if err := d.HoldGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if _, b := usage(t, d, u.ID); b != 120 {
+			t.Fatalf("bytes after holding twice = %d; want 120", b)
+		}
+		if err := d.PurgeGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.HoldGrant(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if _, b := usage(t, d, u.ID); b != 60 {
+			t.Fatalf("bytes after the purge (and a late hold) = %d; want the image's 60", b)
 		}
 		noDrift(t, d)
 	})

@@ -162,9 +162,12 @@ type File struct {
 	DeletedAt *int64 `bun:"deleted_at"`
 }
 
-// UploadGrant is a presigned upload: one PUT of at most MaxSize bytes of
-// ContentType, by the key that asked for it, before ExpiresAt, into
-// StagingKey; then one use by POST /v1/images.
+// UploadGrant is a presigned upload: one upload of at most MaxSize bytes
+// of ContentType, for the key that asked for it, before ExpiresAt, into
+// StagingKey; then one use by POST /v1/images. Reserved is what it holds
+// against its account's storage quota: MaxSize from the moment it is
+// issued until it is released, 0 after (and for grants older than the
+// reservations).
 type UploadGrant struct {
 	bun.BaseModel `bun:"table:upload_grants"`
 
@@ -181,4 +184,5 @@ type UploadGrant struct {
 	ExpiresAt   int64  `bun:"expires_at,notnull"`
 	UploadedAt  *int64 `bun:"uploaded_at"`
 	UsedAt      *int64 `bun:"used_at"`
+	Reserved    int64  `bun:"reserved,notnull"`
 }

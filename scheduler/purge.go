@@ -15,7 +15,7 @@ const purgeBatch = 500
 
 // Purge removes what no live row needs any more: temporary files past
 // their expiry (giving their quota back), upload grants past theirs
-// (giving back what an unused one reserved, with its staged bytes), and,
+// (giving back what they hold, with the bytes no image took), and,
 // older than PurgeGrace, the blobs and rows of deleted images (with their
 // variants) and files, staged uploads no row points to (a crash after
 // staging, an upload refused mid-way), and the partial writes of
@@ -67,11 +67,12 @@ func (s *Scheduler) purgeFiles(ctx context.Context, now, deletedBefore int64) (i
 	return removed, nil
 }
 
-// purgeGrants removes the upload grants expired by now. An unused
-// grant's reservation goes back to its account (PurgeGrant, once, even
-// against a use at the same moment), and then its staged bytes, if any,
-// go: a failure there leaves them to purgeStaging. A used grant's bytes
-// are its image's now, and stay.
+// purgeGrants removes the upload grants expired by now, releasing what
+// each still holds against its account's quota (PurgeGrant, once, even
+// against a use at the same moment), and then what was uploaded under
+// its key, unless that is an image's source now (a local upload, used):
+// bytes never used, or sent again to a bucket after the use. A failure
+// to delete them leaves them to purgeStaging.
 func (s *Scheduler) purgeGrants(ctx context.Context, now int64) (int, error) {
 	grants, err := s.deps.DB.ExpiredGrants(ctx, now, purgeBatch)
 	if err != nil {
@@ -79,17 +80,19 @@ func (s *Scheduler) purgeGrants(ctx context.Context, now int64) (int, error) {
 	}
 	removed := 0
 	for i := range grants {
-		open, err := s.deps.DB.PurgeGrant(ctx, &grants[i])
-		if errors.Is(err, db.ErrGrantNotFound) {
+		g := &grants[i]
+		if err := s.deps.DB.PurgeGrant(ctx, g); errors.Is(err, db.ErrGrantNotFound) {
 			continue // purged by another run meanwhile
 		} else if err != nil {
 			return removed, err
 		}
 		removed++
-		if open {
-			if err := s.deps.Store.Delete(ctx, grants[i].StagingKey); err != nil {
-				return removed, fmt.Errorf("scheduler: purge %s: %w", grants[i].StagingKey, err)
-			}
+		used, err := s.deps.DB.SourceKeyInUse(ctx, g.StagingKey)
+		if err == nil && !used {
+			err = s.deps.Store.Delete(ctx, g.StagingKey)
+		}
+		if err != nil {
+			return removed, fmt.Errorf("scheduler: purge %s: %w", g.StagingKey, err)
 		}
 	}
 	return removed, nil

@@ -19,7 +19,9 @@ import (
 // unused one past its expiry gives its reservation back, once, and its
 // staged bytes go; one still valid keeps both, even when its bytes are
 // older than the grace; a used one's row goes but its bytes, now an
-// image's, stay. Check is clean before and after.
+// image's source, stay; a used one that held its reservation (a bucket's,
+// whose bytes were copied) gives it back, and what is under its key goes.
+// Check is clean before and after.
 func TestPurgeGrants(t *testing.T) {
 	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -72,8 +74,25 @@ func TestPurgeGrants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, b, _ := usage(d, u.ID); b != 2005 {
-			t.Fatalf("bytes before the purge = %d; want 2005 (two open grants, one image)", b)
+		held := grant("held", -time.Second, true)
+		held.Size, held.SHA256 = 5, strings.Repeat("b", 64)
+		copied := &db.Image{ID: db.NewID(db.PrefixImage), UserID: u.ID, Status: db.StatusQueued, Hash: "h2",
+			SourceSHA256: held.SHA256, SourceKey: "staging/" + u.ID + "/copy", SourceSize: 5, Quality: 82,
+			CreatedAt: now.Unix(), UpdatedAt: now.Unix()}
+		err = d.RunInTx(ctx, func(tx *db.DB) error {
+			if err := tx.UseGrant(ctx, held, now.Unix()); err != nil {
+				return err
+			}
+			if err := tx.InsertImage(ctx, copied, db.Quota{}); err != nil {
+				return err
+			}
+			return tx.HoldGrant(ctx, held)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, b, _ := usage(d, u.ID); b != 3010 {
+			t.Fatalf("bytes before the purge = %d; want 3010 (three grants holding, two images)", b)
 		}
 		noCounterDrift(t, s)
 
@@ -81,16 +100,17 @@ func TestPurgeGrants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n != 2 { // the two expired grants' rows
-			t.Fatalf("purge removed %d; want 2", n)
+		if n != 3 { // the three expired grants' rows
+			t.Fatalf("purge removed %d; want 3", n)
 		}
 		if n, err := s.Purge(ctx); err != nil || n != 0 {
 			t.Fatalf("second purge = %d, %v; want 0", n, err)
 		}
-		if _, b, _ := usage(d, u.ID); b != 1005 {
-			t.Fatalf("bytes after the purge = %d; want 1005 (the valid grant, the image)", b)
+		if _, b, _ := usage(d, u.ID); b != 1010 {
+			t.Fatalf("bytes after the purge = %d; want 1010 (the valid grant, the images)", b)
 		}
-		for key, want := range map[string]bool{expired.StagingKey: false, valid.StagingKey: true, used.StagingKey: true} {
+		for key, want := range map[string]bool{expired.StagingKey: false, valid.StagingKey: true, used.StagingKey: true,
+			held.StagingKey: false} {
 			b, err := st.Open(ctx, key)
 			if err == nil {
 				b.Close()
@@ -99,7 +119,7 @@ func TestPurgeGrants(t *testing.T) {
 				t.Errorf("%s kept = %v (%v); want %v", key, got, err, want)
 			}
 		}
-		for _, g := range []*db.UploadGrant{expired, used} {
+		for _, g := range []*db.UploadGrant{expired, used, held} {
 			if _, err := d.GrantByID(ctx, u.ID, g.ID); !errors.Is(err, db.ErrGrantNotFound) {
 				t.Errorf("expired grant %s kept: %v", g.StagingKey, err)
 			}

@@ -1,0 +1,1 @@
+ALTER TABLE upload_grants ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0;
