@@ -112,11 +112,18 @@ func (s *Server) presign(c *gin.Context) {
 		ExpiresIn: int(grantTTL.Seconds()), ExpiresAt: g.ExpiresAt})
 }
 
+// directUploads returns the store as a storage.Presigner when clients
+// upload straight to it, rather than through PUT /v1/uploads/{id}.
+func (s *Server) directUploads() (storage.Presigner, bool) {
+	p, ok := s.store.(storage.Presigner)
+	return p, ok
+}
+
 // uploadRequest is the request that uploads g's bytes: a presigned
-// request to the store itself when it is a storage.Presigner, else a PUT
+// request to the store itself when it takes them directly, else a PUT
 // to this API at a URL it signed.
 func (s *Server) uploadRequest(c *gin.Context, g *db.UploadGrant) (*storage.PresignedUpload, error) {
-	if p, ok := s.store.(storage.Presigner); ok {
+	if p, ok := s.directUploads(); ok {
 		return p.PresignUpload(c.Request.Context(), g.StagingKey, storage.UploadPolicy{
 			ContentType: g.ContentType, MaxSize: g.MaxSize, Expires: time.Unix(g.ExpiresAt, 0)})
 	}
@@ -282,7 +289,7 @@ func (s *Server) stagedFromGrant(c *gin.Context, stagingKey, key string, opts im
 	if g, err = s.usableGrant(c, g, err); err != nil {
 		return nil, nil, err
 	}
-	if _, direct := s.store.(storage.Presigner); direct {
+	if _, direct := s.directUploads(); direct {
 		st, err := s.restage(ctx, g, key, opts)
 		return st, g, err
 	}
@@ -336,7 +343,7 @@ func (s *Server) useGrant(ctx context.Context, tx *db.DB, g *db.UploadGrant, now
 			return err
 		}
 	}
-	if _, direct := s.store.(storage.Presigner); direct {
+	if _, direct := s.directUploads(); direct {
 		return tx.HoldGrant(ctx, g)
 	}
 	return nil
