@@ -4,7 +4,9 @@
 GO       ?= go
 BIN      := bin/picpipe
 RUN_PKGS := pkg-config libvips-dev redis-server
-TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql
+# curl, python3-requests and nodejs run the seeds' own client examples (seeds/).
+TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql \
+	curl python3-requests nodejs
 BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2
@@ -32,7 +34,10 @@ chaos: deps-test
 	$(GO) test -count=1 -tags chaos -run . -timeout 90m -v ./chaos/
 
 ## bench: measure picpipe against the vips CLI on real photos and rewrite
-## BENCHMARKS.md (~10 minutes; not part of test or CI)
+## BENCHMARKS.md (~10 minutes; not part of test or CI). The seed mounts
+## against the native upload are Go benchmarks of their own:
+##   go test ./api/ -run '^$' -bench Upload -count 6 >b.txt
+##   go run golang.org/x/perf/cmd/benchstat@latest -col /route b.txt
 bench: deps-bench build
 	@bench/corpus.sh bench/corpus
 	$(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -out BENCHMARKS.md
