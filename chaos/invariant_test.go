@@ -114,12 +114,22 @@ func (r *run) checkLink(ctx context.Context, id, url string) {
 }
 
 // waitIdle waits until no image work is pending, running, scheduled or
-// retrying in any queue; maintenance tasks do not count.
+// retrying in any queue, seen so for a second on end; maintenance tasks
+// do not count. One reading is not enough: the queues are listed one
+// after the other, and a task that finishes may enqueue its successor
+// (image:process → image:avif) on a queue already listed.
 func (s *stack) waitIdle(timeout time.Duration) error {
+	const quiet = time.Second
 	deadline := time.Now().Add(timeout)
+	var since time.Time // start of the current run of idle readings
 	for {
 		n, err := s.imageWork()
-		if err == nil && n == 0 {
+		switch {
+		case err != nil || n > 0:
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		case time.Since(since) >= quiet:
 			return nil
 		}
 		if time.Now().After(deadline) && err != nil {
@@ -127,7 +137,7 @@ func (s *stack) waitIdle(timeout time.Duration) error {
 		} else if time.Now().After(deadline) {
 			return fmt.Errorf("%d tasks", n)
 		}
-		time.Sleep(250 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
