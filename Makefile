@@ -11,7 +11,25 @@ BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2
 
-.PHONY: run build test chaos vet deps deps-test deps-bench bench clean
+# FUZZ lists the fuzz targets, package:Target. make fuzz runs each in turn
+# for FUZZTIME; make test runs each for FUZZTIME_SHORT.
+FUZZ := .:FuzzCleanName \
+	./imaging/sniff:FuzzDetect ./imaging/sniff:FuzzImage ./imaging/sniff:FuzzFile \
+	./imaging/sniff:FuzzISOBMFF ./imaging/sniff:FuzzRIFF ./imaging/sniff:FuzzWalk \
+	./imaging/sniff:FuzzJPEGEnd \
+	./imaging:FuzzGIFContainer ./imaging:FuzzWebPContainer ./imaging:FuzzISOBMFFContainer \
+	./imaging/strip:FuzzStripJPEG ./imaging/strip:FuzzStripPNG ./imaging/strip:FuzzStripGIF \
+	./imaging/strip:FuzzStripWebP ./imaging/strip:FuzzStripHEIC ./imaging/strip:FuzzStripAVIF \
+	./intake:FuzzReadJSON ./intake:FuzzDecodeData ./intake:FuzzStageMultipart \
+	./intake:FuzzMarkup ./intake:FuzzCheckURL ./fetch:FuzzGuardURL \
+	./api:FuzzPrefer ./api:FuzzImageOptions ./api:FuzzExpiresIn ./api:FuzzRange
+FUZZTIME ?= 30s
+FUZZTIME_SHORT ?= 2s
+# FUZZMINTIME bounds the minimising of each new input (the default, 60s,
+# stalls short runs on large seeds).
+FUZZMINTIME ?= 10s
+
+.PHONY: run build test chaos vet deps deps-test deps-bench bench clean fuzz
 
 ## run: install what is missing, build, and run everything on this machine
 run: deps build
@@ -26,6 +44,17 @@ build:
 test: deps-test vet
 	@url=$$(scripts/pg-test.sh start) && \
 	PICPIPE_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT) FUZZMINTIME=1s
+
+## fuzz: run every fuzz target of FUZZ in turn for FUZZTIME (30s) each,
+## e.g. make fuzz FUZZTIME=10m; a failing input is kept in the package's
+## testdata/fuzz, where go test runs it from then on
+fuzz:
+	@for t in $(FUZZ); do \
+		echo "fuzz $${t#*:} in $${t%%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) \
+			-fuzzminimizetime $(FUZZMINTIME) $${t%%:*} || exit 1; \
+	done
 
 ## chaos: the fault suite against real processes (redis-server, PostgreSQL,
 ## api/worker/scheduler), every fault three times (tens of minutes; make

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -66,6 +67,9 @@ func parseExpiry(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if n, nerr := strconv.Atoi(v); nerr == nil {
 		d, err = time.Duration(n)*time.Second, nil
+		if n < 0 || n > int(maxExpiry/time.Second) {
+			err = errors.New("out of range") // and n seconds may not fit a Duration
+		}
 	}
 	if err != nil || d < minExpiry || d > maxExpiry {
 		return 0, picpipe.Errorf(picpipe.ECodeInvalidRequest,

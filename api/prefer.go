@@ -18,7 +18,8 @@ func preferredWait(header string, def, max time.Duration) (time.Duration, string
 			return 0, "respond-async"
 		case "wait":
 			if n, err := strconv.Atoi(strings.Trim(strings.TrimSpace(value), `"`)); err == nil && n >= 0 {
-				wait = min(time.Duration(n)*time.Second, max)
+				// Capped in seconds, before a huge n overflows a Duration.
+				wait = time.Duration(min(n, int(max/time.Second))) * time.Second
 				applied = "wait=" + strconv.Itoa(int(wait.Seconds()))
 			}
 		}
