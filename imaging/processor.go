@@ -24,6 +24,9 @@ func NewProcessor(cfg Config) (*Processor, error) {
 	return &Processor{config: cfg.withDefaults()}, nil
 }
 
+// Config returns the limits and settings p works with, defaults applied.
+func (p *Processor) Config() Config { return p.config }
+
 // Process validates src against filename (magic bytes and extension, then
 // a header-only size check before any decoding), and then decodes it once:
 // auto-oriented, converted to sRGB, shrunk to fit o's box and stripped of

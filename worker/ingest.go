@@ -52,8 +52,7 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 		// never write the same blob, and the one that attaches first wins.
 		key := "staging/" + img.UserID + "/" + img.ID + "." + db.NewAttempt()
 		var name string
-		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes,
-			&intake.FileGate{Policy: &sniff.ImagePolicy})
+		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes, w.imageGate())
 		if err == nil {
 			img.SourceKey, img.SourceName, img.UpdatedAt = key, name, w.deps.Now().Unix()
 			if err = w.deps.DB.AttachSource(ctx, img, db.Quota{MaxStorageBytes: p.MaxStorageBytes}); err != nil {
@@ -129,6 +128,18 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 	}
 	w.announce(ctx, f.ID)
 	return settle(jobs.TypeIngestURL, final, err)
+}
+
+// imageGate is the gate a fetched image passes: an image type whose
+// extension agrees, and an animation within the frame and pixel limits
+// the processor will apply.
+func (w *Worker) imageGate() intake.Gate {
+	g := &intake.FileGate{Policy: &sniff.ImagePolicy}
+	if w.deps.Processor != nil {
+		cfg := w.deps.Processor.Config()
+		g.MaxFrames, g.MaxPixels = cfg.MaxFrames, cfg.MaxPixels
+	}
+	return g
 }
 
 // download fetches rawURL into the store under key through the gate g,
