@@ -22,6 +22,9 @@ const (
 	ECodeQuotaExceeded        = "quota_exceeded"
 	ECodeTranscodeUnavailable = "transcode_unavailable"
 	ECodeFetchFailed          = "fetch_failed"
+	// ECodeRequestTimeout is a request body that arrived too slowly: the
+	// connection is closed.
+	ECodeRequestTimeout = "request_timeout"
 	// ECodeUnavailable is a database or blob store the service runs on
 	// failing or out of reach: the server's trouble, worth a retry.
 	ECodeUnavailable = "unavailable"

@@ -25,6 +25,7 @@ var statusOf = map[string]int{
 	picpipe.ECodeDecodeFailed:         http.StatusUnprocessableEntity,
 	picpipe.ECodeTooManyPixels:        http.StatusUnprocessableEntity,
 	picpipe.ECodeFetchFailed:          http.StatusUnprocessableEntity,
+	picpipe.ECodeRequestTimeout:       http.StatusRequestTimeout,
 	picpipe.ECodeRateLimited:          http.StatusTooManyRequests,
 	picpipe.ECodeQuotaExceeded:        http.StatusTooManyRequests,
 	picpipe.ECodeTranscodeUnavailable: http.StatusServiceUnavailable,
@@ -89,6 +90,9 @@ func fail(c *gin.Context, err error) {
 // holds only the code's message: never the text of an internal error, a
 // path, an errno or a driver's words.
 func errorResponse(c *gin.Context, err error) (int, errorDetail) {
+	if slow := bodyTooSlow(c); slow != nil {
+		err = slow // whatever the reader made of the cut body, that was the cause
+	}
 	code := picpipe.ErrorCode(err)
 	status := statusOfCode(code)
 	if status >= http.StatusInternalServerError {
@@ -102,6 +106,9 @@ func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 			wait = retryAfter
 		}
 		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
+	}
+	if code == picpipe.ECodeRequestTimeout {
+		c.Header("Connection", "close") // what is left of the body is not worth waiting for
 	}
 	if status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="picpipe"`)

@@ -29,6 +29,7 @@ import (
 // blob directory) on loopback, for scenario tests.
 type env struct {
 	t       *testing.T
+	api     *api.Server
 	srv     *httptest.Server
 	deps    api.Deps
 	cfg     api.Config
@@ -74,7 +75,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := serve(a)
 	done := make(chan struct{})
 	if !o.noWorker {
 		if err := imaging.Startup(); err != nil {
@@ -109,7 +110,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	_ = k
-	return &env{t: t, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now}, cfg: o.api,
+	return &env{t: t, api: a, srv: srv, deps: api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now}, cfg: o.api,
 		db: d, blobDir: blobDir, key: secret, userID: u.ID, redis: rp}
 }
 
@@ -122,11 +123,21 @@ func (e *env) another() *env {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	srv := httptest.NewServer(a.Handler())
+	srv := serve(a)
 	e.t.Cleanup(func() { cancel(); srv.Close(); a.Close() })
 	other := *e
-	other.srv = srv
+	other.api, other.srv = a, srv
 	return &other
+}
+
+// serve starts a test server of a as picpipe serves it: its http.Server,
+// on a guarded listener.
+func serve(a *api.Server) *httptest.Server {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = a.HTTPServer()
+	srv.Listener = api.GuardListener(srv.Listener)
+	srv.Start()
+	return srv
 }
 
 // plans returns plans where free (every test user's plan) is p.

@@ -42,8 +42,8 @@ func (s *Server) createKey(c *gin.Context) {
 		Name       string   `json:"name"`
 		AllowedIPs []string `json:"allowed_ips"`
 	}
-	if err := c.ShouldBindJSON(&req); err != nil {
-		failCode(c, picpipe.ECodeInvalidRequest, "send JSON {\"name\": …, \"allowed_ips\": [CIDR, …]}: %v", err)
+	if err := bindJSON(c, &req, `{"name": …, "allowed_ips": [CIDR, …]}`); err != nil {
+		fail(c, err)
 		return
 	}
 	if len(req.Name) > 100 {

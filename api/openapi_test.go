@@ -426,9 +426,9 @@ var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 func TestOpenAPICoversRoutes(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
 	c := loadContract(t, e)
-	engine, ok := e.srv.Config.Handler.(*gin.Engine)
+	engine, ok := e.api.Handler().(*gin.Engine)
 	if !ok {
-		t.Fatalf("Handler() is a %T, not the *gin.Engine", e.srv.Config.Handler)
+		t.Fatalf("Handler() is a %T, not the *gin.Engine", e.api.Handler())
 	}
 	var served []string
 	for _, rt := range engine.Routes() {

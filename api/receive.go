@@ -273,6 +273,9 @@ func (s *Server) Guard(agents bool) []gin.HandlerFunc {
 	return []gin.HandlerFunc{auth, s.limitUploads, s.checkQuota(false)}
 }
 
+// ControlBody implements compat.Core.
+func (s *Server) ControlBody() gin.HandlerFunc { return controlBody }
+
 // countingReader counts the bytes read through it.
 type countingReader struct {
 	r io.Reader

@@ -19,15 +19,10 @@ const adminQueuesPath = "/admin/queues"
 // routes registers every route of the API. It is the one place to read to
 // know the HTTP surface.
 func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
-	gin.SetMode(gin.ReleaseMode)
-	r := gin.New()
-	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("api: trusted proxies: %w", err)
+	r, err := s.newEngine()
+	if err != nil {
+		return nil, err
 	}
-	r.Use(withRequestID, withLogging, withRecovery)
-	r.NoRoute(func(c *gin.Context) {
-		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
-	})
 
 	r.GET("/", s.discovery)
 	r.GET("/openapi.json", s.openapi)
@@ -47,15 +42,15 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	v1.GET("/files", s.listFiles)
 	v1.GET("/files/:id", s.getFile)
 	v1.DELETE("/files/:id", s.deleteFile)
-	v1.POST("/uploads/presign", s.limitUploads, s.checkQuota(true), s.presign)
+	v1.POST("/uploads/presign", controlBody, s.limitUploads, s.checkQuota(true), s.presign)
 	v1.GET("/usage", s.usage)
-	v1.POST("/keys", s.createKey)
+	v1.POST("/keys", controlBody, s.createKey)
 	v1.GET("/keys", s.listKeys)
 	v1.DELETE("/keys/:id", s.revokeKey)
 
 	// The bytes of a presigned upload: admitted by the URL's signature
 	// alone (what a browser sends, from any origin) or by the grant's key.
-	r.PUT("/v1/uploads/:id", s.authorizeUpload, s.putUpload)
+	r.PUT("/v1/uploads/:id", s.authorizeUpload, s.presignedBody, s.putUpload)
 	r.OPTIONS("/v1/uploads/:id", s.uploadPreflight)
 
 	s.mountDashboard(r, redisOpt)
@@ -74,15 +69,16 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 }
 
 // newEngine returns a Gin engine with picpipe's middleware: request ids,
-// logging, recovery, the error body for unknown routes, and only the
-// configured proxies trusted.
+// logging, recovery, the refusal of ambiguously framed requests, every
+// body limited and paced, the error body for unknown routes, and only
+// the configured proxies trusted.
 func (s *Server) newEngine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	r.Use(withRequestID, withLogging, withRecovery)
+	r.Use(withRequestID, withLogging, withRecovery, refuseAmbiguous, s.withBody)
 	r.NoRoute(func(c *gin.Context) {
 		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
 	})

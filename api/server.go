@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -69,6 +70,12 @@ type Config struct {
 	CompatRoot []string
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
 	ShutdownTimeout time.Duration
+	// HeaderTimeout bounds the reading of a request's head; 0 means 10 s.
+	HeaderTimeout time.Duration
+	// Pace is the slowest a request body may arrive before its
+	// connection is cut (408 request_timeout); zero fields mean a grace
+	// of 10 s and then at least 8 KiB a second on average.
+	Pace Pace
 	// RateLimitOnError is what the upload rate limit does when Redis does
 	// not answer in time: FailClosed refuses the upload with 503
 	// transcode_unavailable, FailOpen lets it through unlimited; "" means
@@ -105,6 +112,15 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.HeaderTimeout == 0 {
+		c.HeaderTimeout = 10 * time.Second
+	}
+	if c.Pace.Grace == 0 {
+		c.Pace.Grace = 10 * time.Second
+	}
+	if c.Pace.MinRate == 0 {
+		c.Pace.MinRate = 8 << 10
+	}
 	if c.RateLimitOnError == "" {
 		c.RateLimitOnError = FailClosed
 	}
@@ -123,6 +139,8 @@ func (c Config) Validate() error {
 		return errors.New("api: MaxEdge, MaxPixels and MaxFrames must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
+	case c.HeaderTimeout < 0 || c.Pace.Grace < 0 || c.Pace.MinRate < 0:
+		return errors.New("api: the header timeout and the body pace must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
 		return errors.New("api: DefaultWait exceeds MaxWait")
 	case c.RateLimitOnError != "" && c.RateLimitOnError != FailClosed && c.RateLimitOnError != FailOpen:
@@ -208,16 +226,35 @@ func (s *Server) Run(ctx context.Context) error {
 	return serveHTTP(ctx, s.cfg, s.router)
 }
 
+// HTTPServer returns the http.Server that Run serves the API with, for
+// tests and embedding; serve it on a listener wrapped by GuardListener.
+func (s *Server) HTTPServer() *http.Server { return newHTTPServer(s.cfg, s.router) }
+
+// newHTTPServer returns the http.Server of h: request heads within
+// HeaderTimeout and maxHeaderBytes, every request through the framing
+// guard, idle connections closed after two minutes. Bodies keep their
+// pace by themselves (withBody).
+func newHTTPServer(cfg Config, h http.Handler) *http.Server {
+	return &http.Server{
+		Addr:                         cfg.Addr,
+		Handler:                      guardFraming(h),
+		ReadHeaderTimeout:            cfg.HeaderTimeout,
+		IdleTimeout:                  2 * time.Minute,
+		MaxHeaderBytes:               maxHeaderBytes,
+		DisableGeneralOptionsHandler: true, // every request reaches the guard
+		ConnContext:                  withFramedConn,
+	}
+}
+
 // serveHTTP serves h on cfg.Addr until ctx is cancelled, then drains.
 func serveHTTP(ctx context.Context, cfg Config, h http.Handler) error {
-	hs := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	hs := newHTTPServer(cfg, h)
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.ListenAndServe() }()
+	go func() { errc <- hs.Serve(GuardListener(ln)) }()
 	slog.Info("http listening", "addr", cfg.Addr)
 	select {
 	case err := <-errc:

@@ -6,7 +6,6 @@ import (
 	"io"
 	"mime"
 	"mime/multipart"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,7 +37,7 @@ func multipartBody(c *gin.Context, limit int64, want string) (*multipart.Reader,
 	if ct != "multipart/form-data" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with %s", want)
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+intake.MultipartOverhead)
+	setBodyLimit(c, limit+intake.MultipartOverhead)
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
@@ -112,6 +111,6 @@ func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gat
 		return nil, picpipe.Errorf(picpipe.ECodeFileTooLarge,
 			"the body's %d bytes cannot decode to at most %d bytes", c.Request.ContentLength, limit)
 	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, maxBody)
+	setBodyLimit(c, maxBody)
 	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, dataField, nameField)
 }

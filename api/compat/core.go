@@ -17,6 +17,9 @@ type Core interface {
 	// agents is set), the upload rate limit and the quota precheck.
 	// Their refusals are rendered by the route's Renderer (SetRenderer).
 	Guard(agents bool) []gin.HandlerFunc
+	// ControlBody returns the handler that reads a route's small JSON
+	// body (not a file) up front, within the limit of such bodies.
+	ControlBody() gin.HandlerFunc
 	// ReceiveFiles takes the files of a multipart request as spec says,
 	// records them as files of the authenticated user (an image is
 	// cleaned of its metadata first) and waits for them to be ready. A

@@ -25,7 +25,7 @@ var kie = &Seed{
 	routes: []route{
 		{method: http.MethodPost, path: "/api/file-base64-upload", handle: kieBase64},
 		{method: http.MethodPost, path: "/api/file-stream-upload", handle: kieStream},
-		{method: http.MethodPost, path: "/api/file-url-upload", handle: kieURL},
+		{method: http.MethodPost, path: "/api/file-url-upload", control: true, handle: kieURL},
 	},
 }
 

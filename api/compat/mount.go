@@ -16,6 +16,7 @@ const Prefix = "/compat/"
 type route struct {
 	method, path string
 	agents       bool // also admits an Agent header
+	control      bool // takes a small JSON body, not a file
 	handle       func(Core) gin.HandlerFunc
 }
 
@@ -95,6 +96,9 @@ func Mount(r *gin.Engine, core Core, root []string) {
 func (s *Seed) mount(g *gin.RouterGroup, core Core) {
 	for _, rt := range s.routes {
 		chain := append([]gin.HandlerFunc{SetRenderer(s.render)}, core.Guard(rt.agents)...)
+		if rt.control {
+			chain = append(chain, core.ControlBody())
+		}
 		g.Handle(rt.method, rt.path, append(chain, rt.handle(core))...)
 	}
 }

@@ -60,6 +60,9 @@ type config struct {
 	RateLimitOnError  string        `env:"PICPIPE_RATE_LIMIT_ON_ERROR" envDefault:"closed"`
 	SigningKey        string        `env:"PICPIPE_SIGNING_KEY"`     // default (serve): made in DataDir (signingKey)
 	PublicBlobURL     string        `env:"PICPIPE_PUBLIC_BLOB_URL"` // image links redirect there when set
+	HeaderTimeout     time.Duration `env:"PICPIPE_HEADER_TIMEOUT" envDefault:"10s"`
+	BodyGrace         time.Duration `env:"PICPIPE_BODY_GRACE" envDefault:"10s"`
+	MinBodyRate       int64         `env:"PICPIPE_MIN_BODY_RATE" envDefault:"8192"` // bytes a second
 
 	plans picpipe.Plans // parsed from Plans
 }
@@ -98,6 +101,8 @@ func (c config) apiConfig() api.Config {
 		TrustedProxies: c.TrustedProxies, ShutdownTimeout: c.APIShutdown, CompatRoot: c.CompatRoot,
 		RateLimitOnError: api.FailMode(c.RateLimitOnError),
 		PublicBlobURL:    c.PublicBlobURL,
+		HeaderTimeout:    c.HeaderTimeout,
+		Pace:             api.Pace{Grace: c.BodyGrace, MinRate: c.MinBodyRate},
 	}
 }
 
