@@ -37,6 +37,9 @@ func (s *Server) deliver(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	if !s.ownerServes(c, img.UserID, "image") {
+		return
+	}
 	accept := c.GetHeader("Accept")
 	var avif *db.Variant
 	if acceptQ(accept, "image/avif") > 0 {
@@ -58,7 +61,8 @@ func (s *Server) deliver(c *gin.Context) {
 const immutable = "public, max-age=31536000, immutable"
 
 // serveBlob serves the blob under key with header, never to be sniffed,
-// answering conditional and Range requests.
+// answering conditional and Range requests (at most maxRanges ranges, in
+// order; the whole body otherwise).
 func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string) {
 	blob, err := s.store.Open(c.Request.Context(), key)
 	if err != nil {
@@ -71,6 +75,9 @@ func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string)
 		h.Set(k, v)
 	}
 	h.Set("X-Content-Type-Options", "nosniff")
+	if rng := c.Request.Header.Get("Range"); rng != "" && tameRange(rng, blob.Size()) == "" {
+		c.Request.Header.Del("Range") // too many, overlapping or out of order: the whole body
+	}
 	http.ServeContent(c.Writer, c.Request, "", blob.ModTime(), blob)
 }
 
@@ -138,11 +145,15 @@ func (s *Server) deliverFile(c *gin.Context) {
 	id, _, _ := strings.Cut(c.Param("file"), ".")
 	now := s.now().Unix()
 	f, err := s.db.FileByID(c.Request.Context(), c.Param("user"), id, now)
-	if errors.Is(err, db.ErrFileNotFound) || (err == nil && f.Status != db.StatusReady) {
+	// The link names the file with its own extension, and only that.
+	if errors.Is(err, db.ErrFileNotFound) || (err == nil && (f.Status != db.StatusReady || c.Param("file") != f.ID+f.Ext)) {
 		failCode(c, picpipe.ECodeNotFound, "no such file")
 		return
 	} else if err != nil {
 		fail(c, err)
+		return
+	}
+	if !s.ownerServes(c, f.UserID, "file") {
 		return
 	}
 	ct := f.MIME
@@ -162,6 +173,24 @@ func (s *Server) deliverFile(c *gin.Context) {
 		"Content-Disposition":     mime.FormatMediaType(disposition, map[string]string{"filename": displayName(f)}),
 		"Content-Security-Policy": fileCSP, "ETag": `"` + f.SHA256 + `"`, "Cache-Control": cache,
 	})
+}
+
+// ownerServes reports whether the links of the account userID are
+// served. A suspended account's links answer 404 like a deleted image's —
+// a public link tells nobody an account's standing — and never from a
+// cache (no-store), so that they answer again once it is active.
+func (s *Server) ownerServes(c *gin.Context, userID, what string) bool {
+	u, err := s.db.UserByID(c.Request.Context(), userID)
+	if err != nil && !errors.Is(err, db.ErrUserNotFound) {
+		fail(c, err)
+		return false
+	}
+	if err == nil && u.Status == db.UserActive {
+		return true
+	}
+	c.Header("Cache-Control", "no-store")
+	failCode(c, picpipe.ECodeNotFound, "no such %s", what)
+	return false
 }
 
 // displayName is the name a file is saved under: the name it came with,

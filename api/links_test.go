@@ -1,0 +1,99 @@
+package api_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"picpipe/db"
+	"picpipe/internal/testenv"
+)
+
+// TestFileLinkExtension: a file's link answers only with the file's own
+// extension.
+func TestFileLinkExtension(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
+	r := e.multi("/v1/files", []part{{"files", "notes.txt", []byte("plain words\n")}}, nil)
+	if r.status != 201 {
+		t.Fatalf("upload = %d %s", r.status, r.body)
+	}
+	link := e.pathOf(str(r.json(t)["uploaded"].([]any)[0].(map[string]any), "url"))
+	if !strings.HasSuffix(link, ".txt") {
+		t.Fatalf("link %s does not end in .txt", link)
+	}
+	anon := map[string]string{"Authorization": ""}
+	if r := e.do("GET", link, nil, anon); r.status != 200 {
+		t.Fatalf("GET %s = %d; want 200", link, r.status)
+	}
+	base := strings.TrimSuffix(link, ".txt")
+	for _, other := range []string{base + ".html", base + ".svg", base + ".TXT", base, base + ".txt.html", base + "."} {
+		if r := e.do("GET", other, nil, anon); r.status != 404 || r.errorCode(t) != "not_found" {
+			t.Errorf("GET %s = %d %s; want 404 not_found", other, r.status, r.body)
+		}
+	}
+}
+
+// TestSuspendedAccountLinks: a suspended account's image and file links
+// answer 404, not to be cached, and answer again once it is active.
+func TestSuspendedAccountLinks(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{})
+	img := e.upload("photo.jpg", fixture(t, "photo.jpg"), nil, nil)
+	file := e.multi("/v1/files", []part{{"files", "notes.txt", []byte("plain words\n")}}, nil)
+	if img.status != 201 || file.status != 201 {
+		t.Fatalf("uploads = %d %s, %d %s", img.status, img.body, file.status, file.body)
+	}
+	links := []string{e.pathOf(str(img.json(t), "url")), e.pathOf(str(file.json(t)["uploaded"].([]any)[0].(map[string]any), "url"))}
+	anon := map[string]string{"Authorization": ""}
+	setStatus := func(status string) {
+		if err := e.db.UpdateUser(context.Background(), e.userID, "status", status); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setStatus(db.UserSuspended)
+	for _, l := range links {
+		for _, method := range []string{"GET", "HEAD"} {
+			r := e.do(method, l, nil, anon)
+			if r.status != http.StatusNotFound || r.header.Get("Cache-Control") != "no-store" {
+				t.Errorf("%s %s of a suspended account = %d, Cache-Control %q; want 404, no-store", method, l, r.status, r.header.Get("Cache-Control"))
+			}
+		}
+	}
+	setStatus(db.UserActive)
+	for _, l := range links {
+		if r := e.do("GET", l, nil, anon); r.status != 200 {
+			t.Errorf("GET %s once active again = %d; want 200", l, r.status)
+		}
+	}
+}
+
+// TestRangesBounded: many ranges, or overlapping ones, get the whole
+// image once instead of a multipart answer many times its size; a few
+// ranges in order are still served as parts.
+func TestRangesBounded(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{})
+	up := e.upload("photo.jpg", fixture(t, "photo.jpg"), nil, nil)
+	if up.status != 201 {
+		t.Fatalf("upload = %d %s", up.status, up.body)
+	}
+	link := e.pathOf(str(up.json(t), "url"))
+	whole := e.do("GET", link, nil, map[string]string{"Accept": "image/webp"})
+	size := len(whole.body)
+	tests := []struct {
+		name, rng string
+		want      int
+	}{
+		{"2000 one-byte ranges", "bytes=" + strings.Repeat("0-0,", 1999) + "0-0", 200},
+		{"overlapping", "bytes=0-999,500-1999", 200},
+		{"out of order", "bytes=1000-1999,0-99", 200},
+		{"three in order", "bytes=0-9,100-109,1000-1009", 206},
+		{"one", "bytes=0-99", 206},
+	}
+	for _, tt := range tests {
+		r := e.do("GET", link, nil, map[string]string{"Accept": "image/webp", "Range": tt.rng})
+		t.Logf("%s: %d, %d bytes for a %d-byte image", tt.name, r.status, len(r.body), size)
+		if r.status != tt.want || len(r.body) > size+1024 {
+			t.Errorf("%s = %d with %d bytes; want %d and at most the image's %d bytes and some headers", tt.name, r.status, len(r.body), tt.want, size)
+		}
+	}
+}
