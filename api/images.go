@@ -80,18 +80,6 @@ func resizeString(w, h int) string {
 	return f(w) + "x" + f(h)
 }
 
-// baseURL is the configured public URL, or the request's own origin.
-func (s *Server) baseURL(c *gin.Context) string {
-	if s.cfg.PublicURL != "" {
-		return s.cfg.PublicURL
-	}
-	scheme := "http"
-	if c.Request.TLS != nil {
-		scheme = "https"
-	}
-	return scheme + "://" + c.Request.Host
-}
-
 // createImage is POST /v1/images: take the image in (multipart, base64
 // or data URL, a presigned upload, or a URL to fetch), record it, enqueue
 // its work, then wait for the result as the client prefers.

@@ -2,10 +2,12 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
+	"picpipe/api"
 	"picpipe/db"
 	"picpipe/internal/testenv"
 )
@@ -94,6 +96,61 @@ func TestRangesBounded(t *testing.T) {
 		t.Logf("%s: %d, %d bytes for a %d-byte image", tt.name, r.status, len(r.body), size)
 		if r.status != tt.want || len(r.body) > size+1024 {
 			t.Errorf("%s = %d with %d bytes; want %d and at most the image's %d bytes and some headers", tt.name, r.status, len(r.body), tt.want, size)
+		}
+	}
+}
+
+// TestLinksIgnoreForeignHost: without a configured public URL, links
+// follow the request's Host only when it names this machine; any other
+// Host gets links to localhost, on the unauthenticated GET / too. With
+// one, every link is under it.
+func TestLinksIgnoreForeignHost(t *testing.T) {
+	d := testenv.SQLite(t)
+	e := newEnv(t, d, envOpts{noWorker: true, api: api.Config{Addr: ":8080"}})
+	get := func(e *env, path, host string) map[string]any {
+		req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer "+e.key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var m map[string]any
+		if err := json.NewDecoder(res.Body).Decode(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	port := strings.TrimPrefix(e.srv.URL, "http://127.0.0.1:")
+	tests := []struct {
+		host, want string
+	}{
+		{"evil.example", "http://localhost:8080/openapi.json"},
+		{"evil.example:443", "http://localhost:8080/openapi.json"},
+		{"127.0.0.1.evil.example", "http://localhost:8080/openapi.json"},
+		{"localhost:evil", "http://localhost:8080/openapi.json"},
+		{"127.0.0.1:" + port, "http://127.0.0.1:" + port + "/openapi.json"},
+		{"localhost:" + port, "http://localhost:" + port + "/openapi.json"},
+		{"[::1]:" + port, "http://[::1]:" + port + "/openapi.json"},
+	}
+	for _, tt := range tests {
+		if got := get(e, "/", tt.host)["openapi_url"]; got != tt.want {
+			t.Errorf("GET / with Host %q: openapi_url %v; want %s", tt.host, got, tt.want)
+		}
+	}
+	if up := e.postJSON("/v1/files", `{"data": "aGVsbG8K", "filename": "a.txt"}`, nil); up.status != 201 {
+		t.Fatalf("upload = %d %s", up.status, up.body)
+	}
+	list := get(e, "/v1/files", "evil.example")["data"].([]any)
+	if u := str(list[0].(map[string]any), "url"); !strings.HasPrefix(u, "http://localhost:8080/f/") {
+		t.Errorf("file url with Host evil.example = %s; want it under http://localhost:8080", u)
+	}
+
+	public := newEnv(t, d, envOpts{noWorker: true, api: api.Config{PublicURL: "https://img.example.com"}})
+	for _, host := range []string{"evil.example", "127.0.0.1:" + strings.TrimPrefix(public.srv.URL, "http://127.0.0.1:")} {
+		if got := get(public, "/", host)["openapi_url"]; got != "https://img.example.com/openapi.json" {
+			t.Errorf("with a public URL, Host %q: openapi_url %v", host, got)
 		}
 	}
 }

@@ -15,7 +15,7 @@ func TestTameRange(t *testing.T) {
 		{"bytes=-100", true},
 		{"bytes=900-", true},
 		{"bytes=0-0,10-19,500-", true},
-		{"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14", true},     // 8 ranges
+		{"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14", true},        // 8 ranges
 		{"bytes=0-0,2-2,4-4,6-6,8-8,10-10,12-12,14-14,16-16", false}, // 9
 		{"bytes=" + strings.Repeat("0-0,", 62999) + "0-0", false},
 		{"bytes=0-499,400-999", false}, // overlap

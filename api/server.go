@@ -27,7 +27,10 @@ type Config struct {
 	// Addr is the listen address; "" means ":8080".
 	Addr string
 	// PublicURL is the base of the links the API returns, e.g.
-	// "https://img.example.com"; "" means the scheme and Host of each request.
+	// "https://img.example.com". "" means the scheme and Host of each
+	// request whose Host is this machine (localhost or a loopback
+	// address), and http://localhost with Addr's port for any other Host
+	// (a Host header is the client's to choose): set it in production.
 	PublicURL string
 	// PublicBlobURL, when set, is the base URL at which the store's blobs
 	// are served publicly (a CDN, or a public bucket): the blob under key
@@ -223,6 +226,10 @@ func (s *Server) Close() error {
 // Run serves HTTP on cfg.Addr until ctx is cancelled, then stops accepting
 // and lets in-flight requests finish within ShutdownTimeout.
 func (s *Server) Run(ctx context.Context) error {
+	if s.cfg.PublicURL == "" {
+		slog.Warn("no public URL is configured: links name the request's host only when it is localhost or a loopback address",
+			"otherwise", fallbackURL(s.cfg.Addr))
+	}
 	return serveHTTP(ctx, s.cfg, s.router)
 }
 
