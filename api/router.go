@@ -90,8 +90,9 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 // whole subtree.
 func (s *Server) mountDashboard(r *gin.Engine, redisOpt asynq.RedisClientOpt) {
 	mon := gin.WrapH(asynqmon.New(asynqmon.Options{RootPath: adminQueuesPath, RedisConnOpt: redisOpt}))
-	r.GET(adminQueuesPath, s.requireAdmin, func(c *gin.Context) {
+	guard := s.guardDashboard()
+	r.GET(adminQueuesPath, guard, s.requireAdmin, func(c *gin.Context) {
 		c.Redirect(http.StatusMovedPermanently, adminQueuesPath+"/")
 	})
-	r.Any(adminQueuesPath+"/*any", s.requireAdmin, mon)
+	r.Any(adminQueuesPath+"/*any", guard, s.requireAdmin, mon)
 }
