@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -66,6 +67,7 @@ func Reason(err error) string {
 // classify turns an error from http.Client.Do, or from reading a body, into
 // a *picpipe.Error when retrying cannot help, or a *TransientError.
 func classify(err error) error {
+	redactURLError(err)
 	var pe *picpipe.Error
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
@@ -87,6 +89,30 @@ func classify(err error) error {
 	default:
 		return &TransientError{Reason: "the connection to the remote server failed", Err: err}
 	}
+}
+
+// redactURLError strips the URL an *url.Error in err's chain names down
+// to RedactURL's form: the error's text is logged by the worker and kept
+// by the queue, and a presigned URL's query is its signature.
+func redactURLError(err error) {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = RedactURL(ue.URL)
+	}
+}
+
+// RedactURL returns raw without its credentials, query and fragment, for
+// logs: "https://host/path?…" when it had a query.
+func RedactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(a URL)"
+	}
+	s := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}).String()
+	if u.RawQuery != "" || u.ForceQuery {
+		s += "?…"
+	}
+	return s
 }
 
 func isTimeout(err error) bool {
