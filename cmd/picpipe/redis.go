@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,9 +18,11 @@ import (
 )
 
 // privateRedis starts a redis-server for a single-machine picpipe serve:
-// AOF on, data under dataDir/redis, listening only on a unix socket (or a
-// loopback port when the socket path would be too long). It returns the
-// server's URL and a stop func that shuts it down cleanly.
+// AOF on, data under dataDir/redis, listening only on a unix socket in
+// that directory (mode 0700), or, when the socket's path would be too
+// long, on a loopback port behind a password made for this start. It
+// returns the server's URL (with the password) and a stop func that shuts
+// it down cleanly.
 func privateRedis(ctx context.Context, bin, dataDir string) (string, func(), error) {
 	dir, err := filepath.Abs(filepath.Join(dataDir, "redis"))
 	if err != nil {
@@ -26,21 +31,16 @@ func privateRedis(ctx context.Context, bin, dataDir string) (string, func(), err
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("redis: %w", err)
 	}
-	args := []string{"--dir", dir, "--appendonly", "yes", "--save", "",
+	args := []string{"-", "--dir", dir, "--appendonly", "yes", "--save", "",
 		"--maxmemory-policy", "noeviction", "--bind", "127.0.0.1", "--loglevel", "warning"}
-	var url string
-	if sock := privateSocket(dir); len(sock) < 100 {
-		args = append(args, "--port", "0", "--unixsocket", sock, "--unixsocketperm", "700")
-		url = "unix://" + sock
-	} else {
-		port, err := freePort()
-		if err != nil {
-			return "", nil, err
-		}
-		args = append(args, "--port", fmt.Sprint(port))
-		url = fmt.Sprintf("redis://127.0.0.1:%d/0", port)
+	listen, url, conf, err := privateListener(dir)
+	if err != nil {
+		return "", nil, err
 	}
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append(args, listen...)...)
+	// The password goes in on stdin, as configuration: never in the
+	// command line, which every local user can read.
+	cmd.Stdin = strings.NewReader(conf)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	if err := cmd.Start(); err != nil {
@@ -54,8 +54,30 @@ func privateRedis(ctx context.Context, bin, dataDir string) (string, func(), err
 		stop()
 		return "", nil, err
 	}
-	slog.Info("private redis-server started", "url", url, "dir", dir)
+	slog.Info("private redis-server started", "listen", strings.Join(listen, " "), "dir", dir)
 	return url, stop, nil
+}
+
+// privateListener is where the private redis-server listens: its
+// arguments, its URL and the configuration it reads on stdin. A unix
+// socket in dir when its path is short enough (the directory's mode keeps
+// other users out); otherwise a free loopback port, which any local user
+// could reach, so behind a random password.
+func privateListener(dir string) (args []string, url, conf string, err error) {
+	if sock := privateSocket(dir); len(sock) < 100 {
+		return []string{"--port", "0", "--unixsocket", sock, "--unixsocketperm", "700"}, "unix://" + sock, "", nil
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, "", "", err
+	}
+	var pw [24]byte
+	if _, err := rand.Read(pw[:]); err != nil {
+		return nil, "", "", err
+	}
+	secret := hex.EncodeToString(pw[:])
+	return []string{"--port", fmt.Sprint(port)}, fmt.Sprintf("redis://:%s@127.0.0.1:%d/0", secret, port),
+		"requirepass " + secret + "\n", nil
 }
 
 func waitRedis(ctx context.Context, url string) error {
