@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -55,6 +56,7 @@ type requestBody struct {
 	pace        Pace
 	start       time.Time
 	setDeadline func(time.Time) error
+	tooLarge    func()    // tells the server the body went over its limit; nil: nothing to tell
 	deadline    time.Time // the one last set
 	err         error     // sticky: the body ended, failed or went over the limit
 }
@@ -88,6 +90,9 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	case b.n > b.limit:
 		n -= int(b.n - b.limit)
 		b.n, b.err = b.limit, &http.MaxBytesError{Limit: b.limit}
+		if b.tooLarge != nil {
+			b.tooLarge()
+		}
 		return n, b.err
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = picpipe.Errorf(picpipe.ECodeRequestTimeout,
@@ -137,9 +142,27 @@ func (s *Server) withBody(c *gin.Context) {
 		body = http.NoBody
 	}
 	b := newRequestBody(body, defaultBodyLimit, s.cfg.Pace, time.Now(), deadline)
+	b.tooLarge = func() { signalTooLarge(c.Writer) }
 	c.Request.Body = b
 	c.Set(ctxBody, b)
 	c.Next()
+}
+
+// signalTooLarge tells the server that the request's body went over its
+// limit, as http.MaxBytesReader does for the response it is given: the
+// server then answers with Connection: close and, having sent the
+// answer, lets the client read it before closing, instead of resetting
+// a connection the client is still writing to. Only a MaxBytesReader
+// can tell it, so one is read past its limit of nothing.
+func signalTooLarge(w http.ResponseWriter) {
+	for {
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			break
+		}
+		w = u.Unwrap()
+	}
+	http.MaxBytesReader(w, io.NopCloser(strings.NewReader("!")), 0).Read(make([]byte, 1))
 }
 
 // setBodyLimit makes n the most bytes the request's body may have: a
