@@ -270,7 +270,7 @@ func (s *Server) Guard(agents bool) []gin.HandlerFunc {
 	if agents {
 		auth = s.authenticateAgent
 	}
-	return []gin.HandlerFunc{auth, s.limitUploads, s.checkQuota(false)}
+	return []gin.HandlerFunc{auth, requireScope(db.ScopeUpload), s.limitUploads, s.checkQuota(false)}
 }
 
 // ControlBody implements compat.Core.

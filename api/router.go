@@ -11,6 +11,7 @@ import (
 
 	"picpipe"
 	"picpipe/api/compat"
+	"picpipe/db"
 )
 
 // adminQueuesPath is where asynqmon is mounted.
@@ -33,24 +34,27 @@ func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
 	r.GET("/f/:user/:file", s.deliverFile)
 	r.HEAD("/f/:user/:file", s.deliverFile)
 
+	// Each route needs its scope of the API key (db.Scopes).
+	upload, read, del, keys := requireScope(db.ScopeUpload), requireScope(db.ScopeRead),
+		requireScope(db.ScopeDelete), requireScope(db.ScopeKeys)
 	v1 := r.Group("/v1", s.authenticate)
-	v1.POST("/images", s.limitUploads, s.checkQuota(true), s.createImage)
-	v1.GET("/images", s.listImages)
-	v1.GET("/images/:id", s.getImage)
-	v1.DELETE("/images/:id", s.deleteImage)
-	v1.POST("/files", s.limitUploads, s.checkQuota(false), s.createFiles)
-	v1.GET("/files", s.listFiles)
-	v1.GET("/files/:id", s.getFile)
-	v1.DELETE("/files/:id", s.deleteFile)
-	v1.POST("/uploads/presign", controlBody, s.limitUploads, s.checkQuota(true), s.presign)
-	v1.GET("/usage", s.usage)
-	v1.POST("/keys", controlBody, s.createKey)
-	v1.GET("/keys", s.listKeys)
-	v1.DELETE("/keys/:id", s.revokeKey)
+	v1.POST("/images", upload, s.limitUploads, s.checkQuota(true), s.createImage)
+	v1.GET("/images", read, s.listImages)
+	v1.GET("/images/:id", read, s.getImage)
+	v1.DELETE("/images/:id", del, s.deleteImage)
+	v1.POST("/files", upload, s.limitUploads, s.checkQuota(false), s.createFiles)
+	v1.GET("/files", read, s.listFiles)
+	v1.GET("/files/:id", read, s.getFile)
+	v1.DELETE("/files/:id", del, s.deleteFile)
+	v1.POST("/uploads/presign", upload, controlBody, s.limitUploads, s.checkQuota(true), s.presign)
+	v1.GET("/usage", read, s.usage)
+	v1.POST("/keys", keys, controlBody, s.createKey)
+	v1.GET("/keys", keys, s.listKeys)
+	v1.DELETE("/keys/:id", keys, s.revokeKey)
 
 	// The bytes of a presigned upload: admitted by the URL's signature
 	// alone (what a browser sends, from any origin) or by the grant's key.
-	r.PUT("/v1/uploads/:id", s.authorizeUpload, s.presignedBody, s.putUpload)
+	r.PUT("/v1/uploads/:id", s.authorizeUpload, upload, s.presignedBody, s.putUpload)
 	r.OPTIONS("/v1/uploads/:id", s.uploadPreflight)
 
 	s.mountDashboard(r, redisOpt)

@@ -71,6 +71,9 @@ type Config struct {
 	// well as under /compat/<seed>, for clients with a hard-coded host;
 	// two that claim one path are refused.
 	CompatRoot []string
+	// MaxKeys is the most API keys an account may hold (live ones, and
+	// those revoked less than a day after they were made); 0 means 20.
+	MaxKeys int
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
 	ShutdownTimeout time.Duration
 	// HeaderTimeout bounds the reading of a request's head; 0 means 10 s.
@@ -115,6 +118,9 @@ func (c Config) WithDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
+	if c.MaxKeys == 0 {
+		c.MaxKeys = 20
+	}
 	if c.HeaderTimeout == 0 {
 		c.HeaderTimeout = 10 * time.Second
 	}
@@ -142,6 +148,8 @@ func (c Config) Validate() error {
 		return errors.New("api: MaxEdge, MaxPixels and MaxFrames must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
+	case c.MaxKeys < 0:
+		return errors.New("api: MaxKeys must not be negative")
 	case c.HeaderTimeout < 0 || c.Pace.Grace < 0 || c.Pace.MinRate < 0:
 		return errors.New("api: the header timeout and the body pace must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:

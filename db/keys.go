@@ -16,6 +16,9 @@ import (
 var (
 	ErrUserNotFound   = errors.New("db: user not found")
 	ErrAPIKeyNotFound = errors.New("db: api key not found")
+	// ErrTooManyKeys is IssueScopedKey refusing a key past the account's
+	// limit.
+	ErrTooManyKeys = errors.New("db: too many api keys")
 )
 
 // CreateUser inserts u.
@@ -116,23 +119,85 @@ func HashSecret(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// IssueAPIKey creates a key named name for userID at now, usable from the
-// comma-separated CIDRs allowedIPs ("" for anywhere), and returns it with
-// its secret, which is shown once and never stored.
+// IssueAPIKey creates a key with every scope named name for userID at
+// now, usable from the comma-separated CIDRs allowedIPs ("" for
+// anywhere), and returns it with its secret, which is shown once and
+// never stored. It is the operator's: no limit applies.
 func (d *DB) IssueAPIKey(ctx context.Context, userID, name, allowedIPs string, now int64) (*APIKey, string, error) {
+	return d.issue(ctx, userID, name, allowedIPs, FullScopes, now)
+}
+
+func (d *DB) issue(ctx context.Context, userID, name, allowedIPs string, scopes Scopes, now int64) (*APIKey, string, error) {
 	secret, hash, visible := NewSecret()
 	k := &APIKey{ID: NewID(PrefixAPIKey), UserID: userID, Name: name,
-		Prefix: visible, Hash: hash, AllowedIPs: allowedIPs, CreatedAt: now}
+		Prefix: visible, Hash: hash, AllowedIPs: allowedIPs, Scopes: string(scopes), CreatedAt: now}
 	if err := d.CreateAPIKey(ctx, k); err != nil {
 		return nil, "", err
 	}
 	return k, secret, nil
 }
 
+// keyChurn is how long a revoked key still counts against the limit of
+// IssueScopedKey after it was made, so that keys cannot be made and
+// revoked without end.
+const keyChurn = 24 * 60 * 60
+
+// IssueScopedKey creates a key as IssueAPIKey does, with scopes, unless
+// the account userID already has max keys (live ones, and those revoked
+// less than a day after they were made): then it returns
+// ErrTooManyKeys. Concurrent issues for one account count one after the
+// other, so max holds.
+func (d *DB) IssueScopedKey(ctx context.Context, userID, name, allowedIPs string, scopes Scopes, max int, now int64) (*APIKey, string, error) {
+	var (
+		k      *APIKey
+		secret string
+	)
+	err := d.RunInTx(ctx, func(tx *DB) error {
+		// Taking the account's row first makes concurrent issues wait.
+		if _, err := tx.idb.NewUpdate().Model((*User)(nil)).Set("plan = plan").Where("id = ?", userID).Exec(ctx); err != nil {
+			return fmt.Errorf("db: lock user: %w", err)
+		}
+		n, err := tx.idb.NewSelect().Model((*APIKey)(nil)).Where("user_id = ?", userID).
+			WhereGroup(" AND ", func(q *bun.SelectQuery) *bun.SelectQuery {
+				return q.Where("revoked_at IS NULL").WhereOr("created_at > ?", now-keyChurn)
+			}).Count(ctx)
+		switch {
+		case err != nil:
+			return fmt.Errorf("db: count api keys: %w", err)
+		case int64(n) >= int64(max):
+			return ErrTooManyKeys
+		}
+		k, secret, err = tx.issue(ctx, userID, name, allowedIPs, scopes, now)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return k, secret, nil
+}
+
+// APIKeyByID returns the user's live key id, or ErrAPIKeyNotFound.
+func (d *DB) APIKeyByID(ctx context.Context, userID, id string) (*APIKey, error) {
+	k := new(APIKey)
+	err := d.idb.NewSelect().Model(k).
+		Where("id = ?", id).Where("user_id = ?", userID).Where("revoked_at IS NULL").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrAPIKeyNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("db: api key by id: %w", err)
+	}
+	return k, nil
+}
+
 // CreateUserWithKey creates an active user on plan with a first API key
-// (usable from allowedIPs, "" for anywhere), in one transaction, and
-// returns them with the key's secret.
+// with every scope (usable from allowedIPs, "" for anywhere), in one
+// transaction, and returns them with the key's secret.
 func (d *DB) CreateUserWithKey(ctx context.Context, name, plan, allowedIPs string, now int64) (*User, *APIKey, string, error) {
+	return d.CreateUserWithScopedKey(ctx, name, plan, allowedIPs, FullScopes, now)
+}
+
+// CreateUserWithScopedKey is CreateUserWithKey with the key's scopes.
+func (d *DB) CreateUserWithScopedKey(ctx context.Context, name, plan, allowedIPs string, scopes Scopes, now int64) (*User, *APIKey, string, error) {
 	u := &User{ID: NewID(PrefixUser), Name: name, Plan: plan, Status: UserActive, CreatedAt: now}
 	var (
 		k      *APIKey
@@ -143,7 +208,7 @@ func (d *DB) CreateUserWithKey(ctx context.Context, name, plan, allowedIPs strin
 			return err
 		}
 		var err error
-		k, secret, err = tx.IssueAPIKey(ctx, u.ID, name, allowedIPs, now)
+		k, secret, err = tx.issue(ctx, u.ID, name, allowedIPs, scopes, now)
 		return err
 	})
 	if err != nil {

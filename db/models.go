@@ -40,6 +40,7 @@ type APIKey struct {
 	Prefix     string `bun:"prefix,notnull"`
 	Hash       string `bun:"hash,notnull"`
 	AllowedIPs string `bun:"allowed_ips,notnull"`
+	Scopes     string `bun:"scopes,notnull"` // the stored form of a Scopes
 	CreatedAt  int64  `bun:"created_at,notnull"`
 	LastUsedAt *int64 `bun:"last_used_at"`
 	RevokedAt  *int64 `bun:"revoked_at"`

@@ -61,6 +61,7 @@ type config struct {
 	SigningKey        string        `env:"PICPIPE_SIGNING_KEY"`     // default (serve): made in DataDir (signingKey)
 	PublicBlobURL     string        `env:"PICPIPE_PUBLIC_BLOB_URL"` // image links redirect there when set
 	HeaderTimeout     time.Duration `env:"PICPIPE_HEADER_TIMEOUT" envDefault:"10s"`
+	MaxKeys           int           `env:"PICPIPE_MAX_KEYS" envDefault:"20"`
 	BodyGrace         time.Duration `env:"PICPIPE_BODY_GRACE" envDefault:"10s"`
 	MinBodyRate       int64         `env:"PICPIPE_MIN_BODY_RATE" envDefault:"8192"` // bytes a second
 
@@ -102,6 +103,7 @@ func (c config) apiConfig() api.Config {
 		RateLimitOnError: api.FailMode(c.RateLimitOnError),
 		PublicBlobURL:    c.PublicBlobURL,
 		HeaderTimeout:    c.HeaderTimeout,
+		MaxKeys:          c.MaxKeys,
 		Pace:             api.Pace{Grace: c.BodyGrace, MinRate: c.MinBodyRate},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -48,6 +49,7 @@ func keysCreate(ctx context.Context, d *db.DB, args []string) error {
 	plan := fs.String("plan", "free", "plan of a new user")
 	userID := fs.String("user", "", "add the key to this existing user (usr_…) instead of creating one")
 	allowIPs := fs.String("allow-ips", "", "comma-separated CIDRs the key may be used from (default: anywhere)")
+	scopeList := fs.String("scopes", strings.Join(db.AllScopes, ","), "comma-separated scopes of the key: "+strings.Join(db.AllScopes, ", "))
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -59,19 +61,23 @@ func keysCreate(ctx context.Context, d *db.DB, args []string) error {
 			return fmt.Errorf("keys create: --allow-ips: %w", err)
 		}
 	}
+	scopes, err := db.ParseScopes(strings.Split(*scopeList, ","))
+	if err != nil {
+		return fmt.Errorf("keys create: --scopes: %w", err)
+	}
 	now := time.Now().Unix()
 	var (
 		key    *db.APIKey
 		secret string
-		err    error
 	)
 	if *userID != "" {
 		if _, err := d.UserByID(ctx, *userID); err != nil {
 			return fmt.Errorf("keys create: %w", err)
 		}
-		key, secret, err = d.IssueAPIKey(ctx, *userID, *name, allow, now)
+		// The operator's: no limit to the account's keys.
+		key, secret, err = d.IssueScopedKey(ctx, *userID, *name, allow, scopes, math.MaxInt, now)
 	} else {
-		_, key, secret, err = d.CreateUserWithKey(ctx, *name, *plan, allow, now)
+		_, key, secret, err = d.CreateUserWithScopedKey(ctx, *name, *plan, allow, scopes, now)
 	}
 	if err != nil {
 		return fmt.Errorf("keys create: %w", err)
@@ -97,13 +103,13 @@ func keysList(ctx context.Context, d *db.DB, args []string) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "KEY ID\tUSER\tNAME\tPREFIX\tCREATED\tSTATUS")
+	fmt.Fprintln(tw, "KEY ID\tUSER\tNAME\tPREFIX\tSCOPES\tCREATED\tSTATUS")
 	for _, k := range keys {
 		status := "active"
 		if k.RevokedAt != nil {
 			status = "revoked " + time.Unix(*k.RevokedAt, 0).UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\n", k.ID, k.UserID, k.Name, k.Prefix,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.UserID, k.Name, k.Prefix, k.Scopes,
 			time.Unix(k.CreatedAt, 0).UTC().Format(time.RFC3339), status)
 	}
 	return tw.Flush()

@@ -1,0 +1,1 @@
+ALTER TABLE api_keys ADD COLUMN scopes TEXT NOT NULL DEFAULT 'upload,read,delete,keys';
