@@ -25,7 +25,9 @@ func (e *env) keyOf(body string, header map[string]string, want int) (secret, id
 	return str(m, "key"), str(m, "id")
 }
 
-func bearer(secret string) map[string]string { return map[string]string{"Authorization": "Bearer " + secret} }
+func bearer(secret string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + secret}
+}
 
 // TestKeysNoBroaderThanTheirMaker: a key restricted to some addresses
 // cannot make an unrestricted key, nor one for other addresses or with
