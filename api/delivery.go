@@ -18,18 +18,18 @@ type variant struct {
 	format, mime, key string
 }
 
-// deliver is GET /u/:user/:hash.:ext, the public direct link. It serves the
+// deliver is GET /u/:user/:link.:ext, the public direct link. It serves the
 // AVIF variant to clients that accept it once it is ready, the WebP (or
 // GIF) otherwise, with long immutable caching, a strong ETag per variant,
 // conditional requests and Range; or, with PublicBlobURL set, a
 // redirect to the chosen variant there (redirectBlob).
 func (s *Server) deliver(c *gin.Context) {
-	hash, ext, ok := strings.Cut(c.Param("file"), ".")
-	if !ok || hash == "" {
+	link, ext, ok := strings.Cut(c.Param("file"), ".")
+	if !ok || link == "" {
 		failCode(c, picpipe.ECodeNotFound, "no such image")
 		return
 	}
-	img, err := s.db.ImageByHash(c.Request.Context(), c.Param("user"), hash)
+	img, err := s.db.ImageByLink(c.Request.Context(), c.Param("user"), link)
 	if errors.Is(err, db.ErrImageNotFound) || (err == nil && (img.Status != db.StatusReady || img.Format != ext)) {
 		failCode(c, picpipe.ECodeNotFound, "no such image")
 		return
@@ -53,7 +53,7 @@ func (s *Server) deliver(c *gin.Context) {
 	}
 	s.serveBlob(c, v.key, map[string]string{
 		"Content-Type": v.mime, "Cache-Control": immutable,
-		"ETag": `"` + img.Hash + "-" + v.format + `"`, "Vary": "Accept", "X-Picpipe-Format": v.format,
+		"ETag": `"` + img.Link + "-" + v.format + `"`, "Vary": "Accept", "X-Picpipe-Format": v.format,
 	})
 }
 

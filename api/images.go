@@ -57,7 +57,7 @@ func (s *Server) imageView(c *gin.Context, img *db.Image) imageJSON {
 	}
 	switch img.Status {
 	case db.StatusReady:
-		u := fmt.Sprintf("%s/u/%s/%s.%s", s.baseURL(c), img.UserID, img.Hash, img.Format)
+		u := fmt.Sprintf("%s/u/%s/%s.%s", s.baseURL(c), img.UserID, img.Link, img.Format)
 		ratio := 0.0
 		if img.SourceSize > 0 {
 			ratio = math.Round((1-float64(img.OutputSize)/float64(img.SourceSize))*1e4) / 1e4
@@ -178,7 +178,7 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 	st, now := in.st, s.now().Unix()
 	img := &db.Image{
 		ID: id, UserID: user.ID, Status: db.StatusQueued,
-		Hash: in.opts.hash(st.SHA256), SourceSHA256: st.SHA256, SourceKey: st.Key,
+		Hash: in.opts.hash(st.SHA256), Link: db.NewLink(), SourceSHA256: st.SHA256, SourceKey: st.Key,
 		SourceName: st.Name, SourceSize: st.Size, Quality: in.opts.Quality,
 		Lossless: in.opts.Lossless, ResizeWidth: in.opts.Width, ResizeHeight: in.opts.Height,
 		CreatedAt: now, UpdatedAt: now,

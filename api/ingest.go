@@ -22,7 +22,7 @@ func urlHash(id string) string {
 func (s *Server) recordImageURL(ctx context.Context, user *db.User, id string, in *upload, urgent bool) (*db.Image, error) {
 	now := s.now().Unix()
 	img := &db.Image{
-		ID: id, UserID: user.ID, Status: db.StatusQueued, Hash: urlHash(id), SourceURL: in.url,
+		ID: id, UserID: user.ID, Status: db.StatusQueued, Hash: urlHash(id), Link: db.NewLink(), SourceURL: in.url,
 		Quality: in.opts.Quality, Lossless: in.opts.Lossless,
 		ResizeWidth: in.opts.Width, ResizeHeight: in.opts.Height, CreatedAt: now, UpdatedAt: now,
 	}

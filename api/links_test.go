@@ -2,7 +2,10 @@ package api_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -152,5 +155,57 @@ func TestLinksIgnoreForeignHost(t *testing.T) {
 		if got := get(public, "/", host)["openapi_url"]; got != "https://img.example.com/openapi.json" {
 			t.Errorf("with a public URL, Host %q: openapi_url %v", host, got)
 		}
+	}
+}
+
+// contentHash is what an image's link used to be: computable by anyone
+// holding the photo and the account's id.
+func contentHash(photo []byte) string {
+	src := sha256.Sum256(photo)
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|q=%d|lossless=%t|w=%d|h=%d", hex.EncodeToString(src[:]), 82, false, 0, 0))
+	return hex.EncodeToString(sum[:16])
+}
+
+// TestImageLinksUnguessable: an image's link is not derivable from the
+// photo and the account: the content hash answers 404, the link is
+// random and stays the same for the image (a dedup hit answers it); a
+// new image of the same bytes after a delete gets a new one. Links
+// given out before (the hash) keep working.
+func TestImageLinksUnguessable(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{})
+	photo := fixture(t, "photo.jpg")
+	first := e.upload("photo.jpg", photo, nil, nil)
+	if first.status != 201 {
+		t.Fatalf("upload = %d %s", first.status, first.body)
+	}
+	link := str(first.json(t), "url")
+	guessed := "/u/" + e.userID + "/" + contentHash(photo) + ".webp"
+	if strings.Contains(link, contentHash(photo)) {
+		t.Fatalf("the link %s is the content hash", link)
+	}
+	anon := map[string]string{"Authorization": ""}
+	if r := e.do("GET", guessed, nil, anon); r.status != 404 {
+		t.Fatalf("GET %s, the link derived from the photo = %d; want 404", guessed, r.status)
+	}
+	if r := e.do("GET", e.pathOf(link), nil, anon); r.status != 200 || strings.Contains(r.header.Get("ETag"), contentHash(photo)) {
+		t.Fatalf("GET the link = %d, ETag %s; want 200 and no content hash", r.status, r.header.Get("ETag"))
+	}
+	again := e.upload("photo.jpg", photo, nil, nil)
+	if again.status != 200 || str(again.json(t), "url") != link {
+		t.Fatalf("the same upload again = %d, url %s; want 200 and %s", again.status, str(again.json(t), "url"), link)
+	}
+	if r := e.do("DELETE", "/v1/images/"+str(first.json(t), "id"), nil, nil); r.status != 204 {
+		t.Fatal(r.status)
+	}
+	third := e.upload("photo.jpg", photo, nil, nil)
+	if third.status != 201 || str(third.json(t), "url") == link {
+		t.Fatalf("after a delete = %d, url %s; want 201 and a new link", third.status, str(third.json(t), "url"))
+	}
+	// A link from before: what the migration gives the rows it finds.
+	if err := e.db.Exec(context.Background(), "UPDATE images SET link = hash WHERE id = ?", str(third.json(t), "id")); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", guessed, nil, anon); r.status != 200 {
+		t.Fatalf("an image from before, at its old link = %d; want 200", r.status)
 	}
 }

@@ -67,6 +67,11 @@ type Image struct {
 	ErrorCode    string `bun:"error_code,notnull"`
 	ErrorMessage string `bun:"error_message,notnull"`
 	Hash         string `bun:"hash,notnull"`
+	// Link names the image's public link (/u/USER/LINK.FORMAT): random
+	// (NewLink) and kept for the image's life, so a dedup hit answers
+	// the link it had; the images made before links were random have
+	// their Hash.
+	Link         string `bun:"link,notnull"`
 	SourceSHA256 string `bun:"source_sha256,notnull"`
 	SourceKey    string `bun:"source_key,notnull"`
 	SourceName   string `bun:"source_name,notnull"`
