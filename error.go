@@ -52,6 +52,11 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
+// ErrEmptyFile is a file without a byte, however it came in (a multipart
+// part, a JSON string, a presigned upload, a fetched body, a staged
+// source): one condition, one code, whichever layer meets it first.
+var ErrEmptyFile = &Error{Code: ECodeInvalidRequest, Message: "the file is empty"}
+
 // ErrorCode returns the code of the first *Error in err's chain, ECodeInternal
 // for any other non-nil error, and "" for nil.
 func ErrorCode(err error) string {

@@ -34,8 +34,8 @@ func (p *Processor) Config() Config { return p.config }
 // GIF instead, its frames untouched and its metadata removed.
 //
 // Process returns a *picpipe.Error (possibly wrapped) for input the client
-// must fix: unsupported_format, too_many_pixels, decode_failed (also for an
-// empty src) and invalid_request (bad Options). Any other error, such as
+// must fix: unsupported_format, too_many_pixels, decode_failed and
+// invalid_request (bad Options, and picpipe.ErrEmptyFile for an empty src). Any other error, such as
 // ctx's error or an encoder failure, is internal and worth a retry.
 func (p *Processor) Process(ctx context.Context, src []byte, filename string, o Options) (*Output, error) {
 	return p.run(ctx, src, filename, o, "webp", webpSteps)

@@ -228,7 +228,6 @@ func TestDecodeFailures(t *testing.T) {
 		src  []byte
 		file string
 	}{
-		{"zero bytes", nil, "a.jpg"},
 		{"truncated jpeg", jpg[:len(jpg)/2], "a.jpg"},
 		{"truncated jpeg, few bytes", jpg[:700], "a.jpg"},
 		{"jpeg magic then garbage", append([]byte("\xff\xd8\xff\xe0"), bytes.Repeat([]byte("garbage!"), 64)...), "a.jpg"},

@@ -9,7 +9,7 @@ import (
 // libvips, which reads it in place from here on.
 func sniffSource(pctx *pipelineContext) error {
 	if len(pctx.src) == 0 {
-		return picpipe.Errorf(picpipe.ECodeDecodeFailed, "the file is empty")
+		return picpipe.ErrEmptyFile
 	}
 	f, err := sniff.Image(pctx.src, pctx.filename)
 	if err != nil {

@@ -53,8 +53,10 @@ func (p Policy) String() string { return names(p.Types()) }
 // slash as separator; extensions are compared case-insensitively, and a
 // name without one is judged on its content alone.
 //
-// Check returns a *picpipe.Error with code picpipe.ECodeUnsupportedFormat
-// naming what was found and what p allows, and never any other error.
+// Check returns picpipe.ErrEmptyFile for an empty header (whose name is
+// not refused), and otherwise a *picpipe.Error with code
+// picpipe.ECodeUnsupportedFormat naming what was found and what p
+// allows, and never any other error.
 func (p Policy) Check(header []byte, filename string) (FileType, error) {
 	header = clip(header)
 	ext := extension(filename)
@@ -62,8 +64,7 @@ func (p Policy) Check(header []byte, filename string) (FileType, error) {
 		return FileType{}, picpipe.Errorf(picpipe.ECodeUnsupportedFormat, "files ending in %s are refused", ext)
 	}
 	if len(header) == 0 {
-		return FileType{}, picpipe.Errorf(picpipe.ECodeUnsupportedFormat,
-			"the file is empty; accepted types are %s", p)
+		return FileType{}, picpipe.ErrEmptyFile
 	}
 	t, what := detect(header, ext)
 	if !p.Allows(t) {

@@ -75,13 +75,18 @@ func (r *Result) removed(kind string) {
 // A src that is not a well-formed file of the named format gives a
 // *picpipe.Error with code picpipe.ECodeDecodeFailed (truncated, corrupt)
 // or picpipe.ECodeUnsupportedFormat (an unknown format name, or a
-// HEIF construction Strip cannot clean safely). A failure to read src or
+// HEIF construction Strip cannot clean safely); an empty src gives
+// picpipe.ErrEmptyFile. A failure to read src or
 // write dst is returned wrapped, as an internal error. After an error,
 // dst holds a partial image that must be discarded.
 func Strip(dst io.Writer, src io.ReadSeeker, format string) (Result, error) {
 	strip, ok := strippers[format]
 	if !ok {
 		return Result{}, picpipe.Errorf(picpipe.ECodeUnsupportedFormat, "no metadata stripper for format %q", format)
+	}
+	size, err := src.Seek(0, io.SeekEnd)
+	if err == nil && size == 0 {
+		return Result{}, picpipe.ErrEmptyFile
 	}
 	if _, err := src.Seek(0, io.SeekStart); err != nil {
 		return Result{}, fmt.Errorf("strip: seeking the source: %w", err)

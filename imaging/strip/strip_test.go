@@ -251,7 +251,7 @@ func TestStripErrors(t *testing.T) {
 		code         string
 	}{
 		{"unknown format", "tiff", bytes.NewReader(jpeg), io.Discard, picpipe.ECodeUnsupportedFormat},
-		{"empty", "jpeg", bytes.NewReader(nil), io.Discard, picpipe.ECodeDecodeFailed},
+		{"empty", "jpeg", bytes.NewReader(nil), io.Discard, picpipe.ECodeInvalidRequest}, // picpipe.ErrEmptyFile
 		{"png named jpeg", "jpeg", bytes.NewReader(png), io.Discard, picpipe.ECodeDecodeFailed},
 		{"jpeg named png", "png", bytes.NewReader(jpeg), io.Discard, picpipe.ECodeDecodeFailed},
 		{"jpeg named gif", "gif", bytes.NewReader(jpeg), io.Discard, picpipe.ECodeDecodeFailed},
