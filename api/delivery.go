@@ -30,11 +30,12 @@ func (s *Server) deliver(c *gin.Context) {
 		return
 	}
 	img, err := s.db.ImageByLink(c.Request.Context(), c.Param("user"), link)
-	if errors.Is(err, db.ErrImageNotFound) || (err == nil && (img.Status != db.StatusReady || img.Format != ext)) {
-		failCode(c, picpipe.ECodeNotFound, "no such image")
-		return
-	} else if err != nil {
+	if err != nil {
 		fail(c, err)
+		return
+	}
+	if img.Status != db.StatusReady || img.Format != ext {
+		failCode(c, picpipe.ECodeNotFound, "no such image")
 		return
 	}
 	if !s.ownerServes(c, img.UserID, "image") {
@@ -146,11 +147,12 @@ func (s *Server) deliverFile(c *gin.Context) {
 	now := s.now().Unix()
 	f, err := s.db.FileByID(c.Request.Context(), c.Param("user"), id, now)
 	// The link names the file with its own extension, and only that.
-	if errors.Is(err, db.ErrFileNotFound) || (err == nil && (f.Status != db.StatusReady || c.Param("file") != f.ID+f.Ext)) {
-		failCode(c, picpipe.ECodeNotFound, "no such file")
-		return
-	} else if err != nil {
+	if err != nil {
 		fail(c, err)
+		return
+	}
+	if f.Status != db.StatusReady || c.Param("file") != f.ID+f.Ext {
+		failCode(c, picpipe.ECodeNotFound, "no such file")
 		return
 	}
 	if !s.ownerServes(c, f.UserID, "file") {

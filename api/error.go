@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -10,6 +11,7 @@ import (
 
 	"picpipe"
 	"picpipe/api/compat"
+	"picpipe/db"
 )
 
 // statusOf maps each stable error code to its HTTP status. It is the only
@@ -84,12 +86,47 @@ func fail(c *gin.Context, err error) {
 	c.AbortWithStatusJSON(status, errorBody{detail})
 }
 
+// storeErrors code the store's sentinels for clients: the one place
+// where a db error becomes a code and a message. Handlers hand the
+// store's errors to fail as they are.
+var storeErrors = []struct {
+	sentinel error
+	coded    *picpipe.Error
+}{
+	{db.ErrImageNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such image")},
+	{db.ErrFileNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such file")},
+	{db.ErrAPIKeyNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such API key")},
+	{db.ErrGrantNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such upload grant")},
+	{db.ErrGrantSpent, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")},
+	{db.ErrQuotaExceeded, picpipe.Errorf(picpipe.ECodeQuotaExceeded,
+		"quota exceeded: the account's plan has no room left for this; delete images or files to free quota")},
+	{db.ErrTooManyKeys, picpipe.Errorf(picpipe.ECodeQuotaExceeded,
+		"the account has as many API keys as it may; revoke one (a revoked key counts until a day after it was made)")},
+}
+
+// coded returns err as the client sees it: as it is when it carries a
+// code (or is nobody's but the server's), the code of storeErrors when it
+// is one of the store's sentinels.
+func coded(err error) error {
+	var pe *picpipe.Error
+	if err == nil || errors.As(err, &pe) {
+		return err
+	}
+	for _, s := range storeErrors {
+		if errors.Is(err, s.sentinel) {
+			return s.coded
+		}
+	}
+	return err
+}
+
 // errorResponse is the status and error body of err, for fail and for the
 // answers that add to the body. It logs the server's failures (5xx), and
 // sets Retry-After on 429 and 503 when the handler has not. The body
 // holds only the code's message: never the text of an internal error, a
 // path, an errno or a driver's words.
 func errorResponse(c *gin.Context, err error) (int, errorDetail) {
+	err = coded(err)
 	if slow := bodyTooSlow(c); slow != nil {
 		err = slow // whatever the reader made of the cut body, that was the cause
 	}

@@ -193,7 +193,7 @@ func (s *Server) fileWait(c *gin.Context) time.Duration {
 func (s *Server) getFile(c *gin.Context) {
 	f, err := s.db.FileByID(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix())
 	if err != nil {
-		fail(c, storeError(err))
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, s.fileView(c, f))
@@ -216,7 +216,7 @@ func (s *Server) listFiles(c *gin.Context) {
 // deleteFile is DELETE /v1/files/:id: the link stops working at once.
 func (s *Server) deleteFile(c *gin.Context) {
 	if err := s.db.DeleteFile(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix()); err != nil {
-		fail(c, storeError(err))
+		fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)

@@ -103,10 +103,7 @@ func (s *Server) createImage(c *gin.Context) {
 	} else {
 		img, created, err = s.recordUpload(ctx, user, id, in, wait > 0)
 	}
-	if errors.Is(err, db.ErrQuotaExceeded) {
-		failQuota(c, plan)
-		return
-	} else if err != nil {
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -195,9 +192,6 @@ func (s *Server) recordUpload(ctx context.Context, user *db.User, id string, in 
 		s.settleGrant(ctx, in.grant, st.Key, err, now)
 	} else if err != nil {
 		s.store.Delete(context.WithoutCancel(ctx), st.Key)
-	}
-	if errors.Is(err, db.ErrGrantSpent) {
-		return nil, false, picpipe.Errorf(picpipe.ECodeInvalidRequest, "the upload grant was already used")
 	}
 	if errors.Is(err, db.ErrImageExists) {
 		existing, err := s.db.ImageByHash(ctx, user.ID, img.Hash)
@@ -297,7 +291,7 @@ func (s *Server) respondUpload(c *gin.Context, img *db.Image, created bool) {
 func (s *Server) getImage(c *gin.Context) {
 	img, err := s.db.ImageByID(c.Request.Context(), userOf(c).ID, c.Param("id"))
 	if err != nil {
-		fail(c, storeError(err))
+		fail(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, s.imageView(c, img))
@@ -339,7 +333,7 @@ func respondPage[T, V any](c *gin.Context, rows []T, limit int, view func(*T) (s
 func (s *Server) deleteImage(c *gin.Context) {
 	err := s.db.DeleteImage(c.Request.Context(), userOf(c).ID, c.Param("id"), s.now().Unix())
 	if err != nil {
-		fail(c, storeError(err))
+		fail(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -358,15 +352,4 @@ func pageLimit(c *gin.Context) (int, bool) {
 		return 0, false
 	}
 	return n, true
-}
-
-// storeError maps the store's not-found sentinels to not_found.
-func storeError(err error) error {
-	switch {
-	case errors.Is(err, db.ErrImageNotFound):
-		return picpipe.Errorf(picpipe.ECodeNotFound, "no such image")
-	case errors.Is(err, db.ErrFileNotFound):
-		return picpipe.Errorf(picpipe.ECodeNotFound, "no such file")
-	}
-	return err
 }

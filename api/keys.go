@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -61,11 +60,7 @@ func (s *Server) createKey(c *gin.Context) {
 	}
 	k, secret, err := s.db.IssueScopedKey(c.Request.Context(), userOf(c).ID, want.Name, want.AllowedIPs,
 		db.Scopes(want.Scopes), s.cfg.MaxKeys, s.now().Unix())
-	if errors.Is(err, db.ErrTooManyKeys) {
-		failCode(c, picpipe.ECodeQuotaExceeded,
-			"the account has %d keys, the most it may have; revoke one (a revoked key counts until a day after it was made)", s.cfg.MaxKeys)
-		return
-	} else if err != nil {
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -124,10 +119,7 @@ func (s *Server) listKeys(c *gin.Context) {
 func (s *Server) revokeKey(c *gin.Context) {
 	ctx, user, caller := c.Request.Context(), userOf(c), keyOf(c)
 	target, err := s.db.APIKeyByID(ctx, user.ID, c.Param("id"))
-	if errors.Is(err, db.ErrAPIKeyNotFound) {
-		failCode(c, picpipe.ECodeNotFound, "no such API key")
-		return
-	} else if err != nil {
+	if err != nil {
 		fail(c, err)
 		return
 	}
@@ -135,11 +127,7 @@ func (s *Server) revokeKey(c *gin.Context) {
 		failCode(c, picpipe.ECodeForbidden, "a key may revoke only itself and keys no broader than itself")
 		return
 	}
-	err = s.db.RevokeAPIKey(ctx, user.ID, target.ID, s.now().Unix())
-	if errors.Is(err, db.ErrAPIKeyNotFound) {
-		failCode(c, picpipe.ECodeNotFound, "no such API key")
-		return
-	} else if err != nil {
+	if err := s.db.RevokeAPIKey(ctx, user.ID, target.ID, s.now().Unix()); err != nil {
 		fail(c, err)
 		return
 	}

@@ -152,10 +152,10 @@ func (s *Server) commitFiles(c *gin.Context, user *db.User, spec compat.FileSpec
 		switch {
 		case err == nil:
 			res.Files = append(res.Files, f)
-		case errors.Is(err, db.ErrQuotaExceeded):
+		case errors.Is(err, db.ErrQuotaExceeded): // this file only: the others may fit
 			s.store.Delete(context.WithoutCancel(ctx), f.StorageKey)
-			res.Errors = append(res.Errors, compat.FileError{Filename: f.Name, Code: picpipe.ECodeQuotaExceeded,
-				Message: "the file does not fit the storage quota"})
+			ce := coded(err)
+			res.Errors = append(res.Errors, compat.FileError{Filename: f.Name, Code: picpipe.ErrorCode(ce), Message: picpipe.ErrorMessage(ce)})
 		default:
 			s.dropFiles(ctx, staged[i:])
 			return nil, err
