@@ -15,7 +15,8 @@ type Plan struct {
 	MaxUploadBytes int64 `json:"max_upload_bytes"`
 	// MaxPresignedBytes bounds one presigned upload.
 	MaxPresignedBytes int64 `json:"max_presigned_bytes"`
-	// UploadsPerMinute is the rate of upload requests per API key.
+	// UploadsPerMinute is the rate of upload requests per account, all
+	// its keys and agent names together.
 	UploadsPerMinute int `json:"uploads_per_minute"`
 }
 
