@@ -22,7 +22,8 @@ FUZZ := .:FuzzCleanName \
 	./imaging/strip:FuzzStripWebP ./imaging/strip:FuzzStripHEIC ./imaging/strip:FuzzStripAVIF \
 	./intake:FuzzReadJSON ./intake:FuzzDecodeData ./intake:FuzzStageMultipart \
 	./intake:FuzzMarkup ./intake:FuzzCheckURL ./fetch:FuzzGuardURL \
-	./api:FuzzPrefer ./api:FuzzImageOptions ./api:FuzzExpiresIn ./api:FuzzRange
+	./api:FuzzPrefer ./api:FuzzImageOptions ./api:FuzzExpiresIn ./api:FuzzRange \
+	./api:FuzzFramedConn
 FUZZTIME ?= 30s
 FUZZTIME_SHORT ?= 2s
 # FUZZMINTIME bounds the minimising of each new input (the default, 60s,

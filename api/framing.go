@@ -94,7 +94,9 @@ func (c *framedConn) follow(b []byte) {
 		c.head = append(c.head, b...)
 		end := headEnd(c.head, from)
 		if end < 0 {
-			c.lost = len(c.head) > maxFollowedHead
+			if len(c.head) > maxFollowedHead { // the server refuses it (431)
+				c.lost, c.head = true, nil
+			}
 			return
 		}
 		head, rest := c.head[:end], c.head[end:]

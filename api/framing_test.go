@@ -72,3 +72,28 @@ func TestFramedConnGivesUpOnHugeHeads(t *testing.T) {
 		t.Fatalf("a head over %d bytes is still followed", maxFollowedHead)
 	}
 }
+
+// FuzzFramedConn: whatever bytes a client sends, in whatever pieces,
+// following them never panics, keeps a bounded head, and gives the same
+// verdicts as reading them in one piece.
+func FuzzFramedConn(f *testing.F) {
+	f.Add("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcGET / HTTP/1.1\r\n\r\n", 3)
+	f.Add("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 1)
+	f.Add("\r\n\n\nGET / HTTP/1.0\nContent-Length: 1\nTransfer-Encoding: x\n\nx", 7)
+	f.Fuzz(func(t *testing.T, stream string, size int) {
+		size = max(1, size%64+1)
+		whole, pieces := &framedConn{}, &framedConn{}
+		whole.follow([]byte(stream))
+		for s := stream; len(s) > 0; {
+			n := min(size, len(s))
+			pieces.follow([]byte(s[:n]))
+			s = s[n:]
+		}
+		if len(pieces.head) > maxFollowedHead+64 {
+			t.Fatalf("a head of %d bytes kept", len(pieces.head))
+		}
+		if fmt.Sprint(whole.heads, whole.lost) != fmt.Sprint(pieces.heads, pieces.lost) {
+			t.Fatalf("whole: %v lost %t; in %d-byte pieces: %v lost %t", whole.heads, whole.lost, size, pieces.heads, pieces.lost)
+		}
+	})
+}
