@@ -42,8 +42,9 @@ func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) (*File, error) {
 // bytes back, and returns it.
 func (d *DB) replaceAt(ctx context.Context, f *File) (*File, error) {
 	old := new(File)
+	// path <> '' lets SQLite use the partial unique index on (user, path).
 	err := d.selectForUpdate(old).Where("user_id = ?", f.UserID).Where("path = ?", f.Path).
-		Where("deleted_at IS NULL").Scan(ctx)
+		Where("path <> ''").Where("deleted_at IS NULL").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"picpipe/db"
 	"picpipe/jobs"
 	"picpipe/storage"
 )
@@ -70,25 +72,47 @@ func (s *Scheduler) Check(ctx context.Context, opts CheckOptions) ([]Problem, er
 }
 
 // checkNeededBlobs reports rows naming a blob the store does not have.
-// Nothing can make it again, so there is no repair.
+// Nothing can make it again, so there is no repair. A blob found missing
+// is looked for again after the rows are read anew, so that work
+// finishing meanwhile (a variant dropping its source) is not reported.
 func (s *Scheduler) checkNeededBlobs(ctx context.Context, _ bool) ([]Problem, error) {
+	missing, err := s.missingBlobs(ctx, nil)
+	if err != nil || len(missing) == 0 {
+		return nil, err
+	}
+	if missing, err = s.missingBlobs(ctx, missing); err != nil {
+		return nil, err
+	}
+	var problems []Problem
+	for _, nb := range missing {
+		problems = append(problems, Problem{Kind: ProblemMissingBlob, Subject: nb.Row,
+			Detail: "names " + nb.Key + ", which the store lacks"})
+	}
+	return problems, nil
+}
+
+// missingBlobs returns the blobs rows need that the store lacks, among
+// only (all when only is nil).
+func (s *Scheduler) missingBlobs(ctx context.Context, only []db.NamedBlob) ([]db.NamedBlob, error) {
 	needed, err := s.deps.DB.NeededBlobs(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var problems []Problem
+	var missing []db.NamedBlob
 	for _, nb := range needed {
+		if only != nil && !slices.Contains(only, nb) {
+			continue
+		}
 		b, err := s.deps.Store.Open(ctx, nb.Key)
 		if errors.Is(err, storage.ErrNotFound) {
-			problems = append(problems, Problem{Kind: ProblemMissingBlob, Subject: nb.Row,
-				Detail: "names " + nb.Key + ", which the store lacks"})
+			missing = append(missing, nb)
 			continue
 		} else if err != nil {
-			return problems, err
+			return nil, err
 		}
 		b.Close()
 	}
-	return problems, nil
+	return missing, nil
 }
 
 // checkOrphanBlobs reports blobs older than PurgeGrace that no row names;

@@ -178,7 +178,7 @@ func settle(typ string, final *picpipe.Error, err error) error {
 // with the fetcher's reason for a fetch, internal otherwise (logged).
 func finalError(ctx context.Context, err error) *picpipe.Error {
 	var perr *picpipe.Error
-	if errors.As(err, &perr) {
+	if errors.As(err, &perr) && !ours(perr.Code) {
 		return perr
 	}
 	if !lastAttempt(ctx) {
@@ -190,6 +190,17 @@ func finalError(ctx context.Context, err error) *picpipe.Error {
 	}
 	slog.Error("task failed after retries", "err", err)
 	return picpipe.Errorf(picpipe.ECodeInternal, "processing failed after retries")
+}
+
+// ours reports whether code names trouble of the service itself (a full
+// or failing store, a database or queue away): passing conditions that
+// are retried, never the client's fault and never final at once.
+func ours(code string) bool {
+	switch code {
+	case picpipe.ECodeStorageFull, picpipe.ECodeUnavailable, picpipe.ECodeTranscodeUnavailable:
+		return true
+	}
+	return false
 }
 
 func lastAttempt(ctx context.Context) bool {

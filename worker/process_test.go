@@ -248,3 +248,19 @@ func value(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestOurTroubleIsRetried: a full or failing store, or a database away,
+// is retried while retries remain, never ended as the client's failure
+// (seen by the fault suite: a full disk failed acknowledged uploads for
+// good); a client's bad file is final at once.
+func TestOurTroubleIsRetried(t *testing.T) {
+	ctx := context.Background() // not the last attempt
+	for _, code := range []string{picpipe.ECodeStorageFull, picpipe.ECodeUnavailable, picpipe.ECodeTranscodeUnavailable} {
+		if got := finalError(ctx, picpipe.Errorf(code, "x")); got != nil {
+			t.Errorf("finalError(%s) = %v; want nil: retry", code, got)
+		}
+	}
+	if got := finalError(ctx, picpipe.Errorf(picpipe.ECodeDecodeFailed, "x")); got == nil || got.Code != picpipe.ECodeDecodeFailed {
+		t.Errorf("finalError(decode_failed) = %v; want it final", got)
+	}
+}
