@@ -3,48 +3,50 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"picpipe/db"
 )
 
-// runAgents is "picpipe agents add|list|remove".
-func runAgents(ctx context.Context, cfg config, args []string) error {
-	if len(args) == 0 {
-		return fmt.Errorf("agents: want add, list or remove")
+// newAgentsCmd is "picpipe agents add|list|remove".
+func newAgentsCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "agents",
+		Short: "Bind Agent-header names to users: add, list, remove",
+		Long: `agents binds the names clients of the Agent-header upload API
+(/compat/agent) send in their Agent header to accounts. A name is no secret:
+bind it to an account of its own on a small plan and restrict it with
+--allow-ips. A SQLite database that does not exist is refused unless
+--create is given.`,
+		Args: groupArgs,
+		RunE: groupRun,
 	}
-	d, err := openDB(ctx, cfg, true)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return agentsCommand(ctx, d, os.Stdout, args)
+	addCreateFlag(c)
+	c.AddCommand(newAgentsAddCmd(), newAgentsListCmd(), newAgentsRemoveCmd())
+	return c
 }
 
-// agentsCommand runs one agents command on d, printing to w.
-func agentsCommand(ctx context.Context, d *db.DB, w io.Writer, args []string) error {
-	switch args[0] {
-	case "add":
-		return agentsAdd(ctx, d, w, args[1:])
-	case "list":
-		return agentsList(ctx, d, w, args[1:])
-	case "remove":
-		if len(args) != 2 {
-			return fmt.Errorf("agents remove: want one agent NAME")
-		}
-		if err := d.RemoveAgent(ctx, args[1]); err != nil {
-			return fmt.Errorf("agents remove %s: %w", args[1], err)
-		}
-		fmt.Fprintln(w, "removed", args[1])
-		return nil
+func newAgentsRemoveCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove an agent name: refused on the very next request",
+		Args:  exactArgs(1, "one agent NAME"),
+		RunE: configured(func(c *cobra.Command, cfg config, args []string) error {
+			return withOperatorDB(c, cfg, func(ctx context.Context, d *db.DB) error {
+				if err := d.RemoveAgent(ctx, args[0]); err != nil {
+					return fmt.Errorf("agents remove %s: %w", args[0], err)
+				}
+				fmt.Fprintln(c.OutOrStdout(), "removed", args[0])
+				return nil
+			})
+		}),
 	}
-	return fmt.Errorf("agents: unknown command %q; want add, list or remove", args[0])
 }
 
 // agentJSON is an agent as --json prints it.
@@ -66,28 +68,42 @@ func agentView(a *db.Agent) agentJSON {
 		CreatedAt: a.CreatedAt, LastUsedAt: a.LastUsedAt}
 }
 
-// agentsAdd registers an agent name for --user.
-func agentsAdd(ctx context.Context, d *db.DB, w io.Writer, args []string) error {
-	fs := flag.NewFlagSet("agents add", flag.ContinueOnError)
-	userID := fs.String("user", "", "the account (usr_…) the name acts as (required)")
-	allowIPs := fs.String("allow-ips", "", "comma-separated CIDRs the name may be used from (default: anywhere)")
-	asJSON := fs.Bool("json", false, "print JSON")
-	name, err := parseNamed(fs, args)
-	if err != nil {
-		return fmt.Errorf("agents add: %w", err)
+func newAgentsAddCmd() *cobra.Command {
+	var (
+		user, allowIPs string
+		asJSON         bool
+	)
+	c := &cobra.Command{
+		Use:     "add NAME --user usr_…",
+		Short:   "Register an agent name that acts as --user",
+		Example: `  picpipe agents add fastgpt --user usr_… --allow-ips 192.0.2.0/24`,
+		Args:    exactArgs(1, "one agent NAME"),
+		RunE: configured(func(c *cobra.Command, cfg config, args []string) error {
+			if user == "" {
+				return usageErr(c, fmt.Errorf("agents add %s: --user usr_… is required", args[0]))
+			}
+			return withOperatorDB(c, cfg, func(ctx context.Context, d *db.DB) error {
+				return agentsAdd(ctx, d, c.OutOrStdout(), args[0], user, allowIPs, asJSON)
+			})
+		}),
 	}
-	if *userID == "" {
-		return fmt.Errorf("agents add %s: --user usr_… is required", name)
-	}
+	c.Flags().StringVar(&user, "user", "", "the account (usr_…) the name acts as (required)")
+	c.Flags().StringVar(&allowIPs, "allow-ips", "", "comma-separated CIDRs the name may be used from (default: anywhere)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// agentsAdd registers an agent name for userID.
+func agentsAdd(ctx context.Context, d *db.DB, w io.Writer, name, userID, allowIPs string, asJSON bool) error {
 	var allow []string
-	if *allowIPs != "" {
-		allow = strings.Split(*allowIPs, ",")
+	if allowIPs != "" {
+		allow = strings.Split(allowIPs, ",")
 	}
-	a, err := d.CreateAgent(ctx, name, *userID, allow, time.Now().Unix())
+	a, err := d.CreateAgent(ctx, name, userID, allow, time.Now().Unix())
 	if err != nil {
 		return fmt.Errorf("agents add %s: %w", name, err)
 	}
-	if *asJSON {
+	if asJSON {
 		return json.NewEncoder(w).Encode(agentView(a))
 	}
 	fmt.Fprintf(w, "agent:       %s\nuser:        %s\nallowed ips: %s\n\nClients send it as: Agent: %s\n",
@@ -99,22 +115,33 @@ func agentsAdd(ctx context.Context, d *db.DB, w io.Writer, args []string) error 
 	return nil
 }
 
-// agentsList prints every agent, or one user's.
-func agentsList(ctx context.Context, d *db.DB, w io.Writer, args []string) error {
-	fs := flag.NewFlagSet("agents list", flag.ContinueOnError)
-	userID := fs.String("user", "", "only this user's agents")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
+func newAgentsListCmd() *cobra.Command {
+	var (
+		user   string
+		asJSON bool
+	)
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List every agent name, or one user's",
+		Args:  exactArgs(0, "no arguments"),
+		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
+			return withOperatorDB(c, cfg, func(ctx context.Context, d *db.DB) error {
+				return agentsList(ctx, d, c.OutOrStdout(), user, asJSON)
+			})
+		}),
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("agents list: unexpected %q", fs.Arg(0))
-	}
-	agents, err := d.ListAgents(ctx, *userID)
+	c.Flags().StringVar(&user, "user", "", "only this user's agents")
+	c.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return c
+}
+
+// agentsList prints every agent, or userID's.
+func agentsList(ctx context.Context, d *db.DB, w io.Writer, userID string, asJSON bool) error {
+	agents, err := d.ListAgents(ctx, userID)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if asJSON {
 		views := make([]agentJSON, len(agents))
 		for i := range agents {
 			views[i] = agentView(&agents[i])
@@ -139,24 +166,4 @@ func allowedText(stored string) string {
 		return "anywhere"
 	}
 	return stored
-}
-
-// parseNamed parses args of the form "NAME [flags]" or "[flags] NAME" and
-// returns NAME.
-func parseNamed(fs *flag.FlagSet, args []string) (string, error) {
-	var name string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		name, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return "", err
-	}
-	rest := fs.Args()
-	if name == "" && len(rest) > 0 {
-		name, rest = rest[0], rest[1:]
-	}
-	if name == "" || len(rest) > 0 {
-		return "", fmt.Errorf("want one NAME and flags")
-	}
-	return name, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -79,4 +80,14 @@ func TestAgentsCommand(t *testing.T) {
 			t.Fatalf("agents list --json of a user without agents = %q, %v; want []", out, err)
 		}
 	})
+}
+
+// agentsCommand runs "picpipe agents ARGS…" on d, printing to w.
+func agentsCommand(ctx context.Context, d *db.DB, w io.Writer, args []string) error {
+	c := newAgentsCmd()
+	c.SetArgs(args)
+	c.SetOut(w)
+	c.SetErr(io.Discard)
+	c.SilenceErrors, c.SilenceUsage = true, true
+	return c.ExecuteContext(context.WithValue(ctx, dbKey{}, d))
 }

@@ -7,95 +7,62 @@
 //	picpipe agents add|list|remove
 //	picpipe users list|suspend|activate|plan
 //	picpipe dashboard             # asynqmon alone, behind the admin token
-//	picpipe healthcheck [URL|--deps]
+//	picpipe healthcheck [URL] [--deps]
 //	picpipe check [--repair] [--json]  # fsck: rows, blobs, counters
+//	picpipe version
+//	picpipe completion bash|zsh|fish|powershell
 //
-// Configuration comes from PICPIPE_* environment variables (README.md).
+// Every command answers --help. Configuration comes from PICPIPE_*
+// environment variables (README.md), read only by the commands that need
+// it, when they run.
 package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/cobra"
 )
 
-const usage = `usage: picpipe <command> [flags]
-
-commands:
-  serve       run the API, a worker and the scheduler in one process
-              (starts a private redis-server when PICPIPE_REDIS_URL is unset)
-  api         run the HTTP API alone
-  worker      run an image worker alone
-  scheduler   run the periodic maintenance scheduler alone (run exactly one)
-  migrate     apply pending database migrations
-  keys        manage users and API keys: keys create|list|revoke
-  agents      bind Agent-header names to users: agents add|list|remove
-  users       list users, suspend or activate one, change its plan:
-              users list|suspend ID|activate ID|plan ID PLAN
-  dashboard   serve only the queue dashboard (asynqmon) at /admin/queues
-  healthcheck exit 0 when this host's API answers /readyz (or a URL given;
-              --deps: when the database and Redis answer)
-  check       verify rows against blobs against counters (an fsck); exit 1
-              when it finds problems; --repair fixes what is safe to fix,
-              --json prints JSON, --unfinished-after D sets the stuck bound
-
-configuration: PICPIPE_* environment variables, see README.md
-`
-
 func main() {
-	if err := run(os.Args[1:]); err != nil {
-		if errors.Is(err, errUsage) {
-			fmt.Fprint(os.Stderr, usage)
-			os.Exit(2)
-		}
-		fmt.Fprintln(os.Stderr, "picpipe:", err)
-		os.Exit(1)
-	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
 }
 
-var errUsage = errors.New("usage")
+// newRootCmd is the picpipe command with every subcommand. A new command
+// is a func newXCmd() *cobra.Command, added to the list here.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "picpipe",
+		Short: "A self-hosted image ingest service and its operator tool",
+		Long: `picpipe stores uploaded images as WebP (and AVIF), general files as they are,
+and serves both from direct links. One binary plays every role.
 
-func run(args []string) error {
-	if len(args) == 0 {
-		return errUsage
+Configuration comes from PICPIPE_* environment variables (see README.md);
+commands read it only when they run, never for --help.`,
+		Args:          groupArgs,
+		RunE:          groupRun,
+		SilenceErrors: true, // main prints them, once
+		SilenceUsage:  true, // a failing command is not a usage error
 	}
-	cfg, err := loadConfig()
-	if err != nil {
-		return err
-	}
-	cfg.setupLogging()
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	cmd, rest := args[0], args[1:]
-	switch cmd {
-	case "serve", "api", "worker", "scheduler":
-		return runRoles(ctx, cfg, cmd)
-	case "migrate":
-		d, err := openDB(ctx, cfg, true)
-		if err != nil {
-			return err
-		}
-		slog.Info("migrations applied")
-		return d.Close()
-	case "keys":
-		return runKeys(ctx, cfg, rest)
-	case "agents":
-		return runAgents(ctx, cfg, rest)
-	case "users":
-		return runUsers(ctx, cfg, rest)
-	case "dashboard":
-		return runDashboard(ctx, cfg)
-	case "healthcheck":
-		return runHealthcheck(ctx, cfg, rest)
-	case "check":
-		return runCheck(ctx, cfg, rest)
-	case "help", "-h", "--help":
-		fmt.Print(usage)
-		return nil
-	}
-	return errUsage
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageErr(c, err) })
+	root.AddCommand(
+		newServeCmd(),
+		newRoleCmd("api", "Run the HTTP API alone"),
+		newRoleCmd("worker", "Run an image worker alone"),
+		newRoleCmd("scheduler", "Run the periodic maintenance scheduler alone (run exactly one)"),
+		newMigrateCmd(),
+		newKeysCmd(),
+		newAgentsCmd(),
+		newUsersCmd(),
+		newDashboardCmd(),
+		newHealthcheckCmd(),
+		newCheckCmd(),
+		newVersionCmd(),
+	)
+	return root
 }

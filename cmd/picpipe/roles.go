@@ -10,6 +10,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
 	"picpipe/api"
@@ -21,6 +22,68 @@ import (
 	"picpipe/storage"
 	"picpipe/worker"
 )
+
+func newServeCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API, a worker and the scheduler in one process",
+		Long: `serve runs the API, an image worker and the maintenance scheduler in one
+process, until SIGTERM or SIGINT. Without PICPIPE_REDIS_URL it starts a
+private redis-server under PICPIPE_DATA_DIR. It migrates the database first.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
+			return runRoles(c.Context(), cfg, "serve")
+		}),
+	}
+}
+
+// newRoleCmd is "picpipe api", "picpipe worker" or "picpipe scheduler":
+// one role alone, for scaling out.
+func newRoleCmd(role, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   role,
+		Short: short,
+		Long: short + ` until SIGTERM or SIGINT, for scaling out.
+It needs PICPIPE_REDIS_URL (only serve starts a private redis-server).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
+			return runRoles(c.Context(), cfg, role)
+		}),
+	}
+}
+
+func newMigrateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations (creating the database if need be)",
+		Long: `migrate applies the pending migrations to the database PICPIPE_DATABASE_URL
+names (default: SQLite in PICPIPE_DATA_DIR), creating a SQLite file that
+does not exist yet. serve and api migrate on start too.`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
+			d, err := openDB(c.Context(), cfg, true)
+			if err != nil {
+				return err
+			}
+			slog.Info("migrations applied", "database", cfg.databaseName())
+			return d.Close()
+		}),
+	}
+}
+
+func newDashboardCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "dashboard",
+		Short: "Serve only the queue dashboard (asynqmon) at /admin/queues",
+		Long: `dashboard serves the queue dashboard (asynqmon) alone at /admin/queues on
+PICPIPE_ADDR, behind PICPIPE_ADMIN_TOKEN (required), for the Redis at
+PICPIPE_REDIS_URL (required).`,
+		Args: exactArgs(0, "no arguments"),
+		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
+			return runDashboard(c.Context(), cfg)
+		}),
+	}
+}
 
 // runRoles runs the named role ("serve" for all three) until ctx ends.
 func runRoles(ctx context.Context, cfg config, role string) error {
@@ -129,8 +192,12 @@ func openDB(ctx context.Context, cfg config, migrate bool) (*db.DB, error) {
 
 // runDashboard serves the queue dashboard alone.
 func runDashboard(ctx context.Context, cfg config) error {
+	if cfg.AdminToken == "" {
+		return errors.New("dashboard needs PICPIPE_ADMIN_TOKEN: without it every request would be refused 401 " +
+			"(e.g. PICPIPE_ADMIN_TOKEN=$(openssl rand -hex 16))")
+	}
 	if cfg.RedisURL == "" {
-		return errors.New("dashboard needs PICPIPE_REDIS_URL")
+		return errors.New("dashboard needs PICPIPE_REDIS_URL, the Redis the workers use")
 	}
 	redisOpt, err := jobs.RedisOpt(cfg.RedisURL)
 	if err != nil {
