@@ -19,10 +19,11 @@ type variant struct {
 }
 
 // deliver is GET /u/:user/:link.:ext, the public direct link. It serves the
-// AVIF variant to clients that accept it once it is ready, the WebP (or
-// GIF) otherwise, with long immutable caching, a strong ETag per variant,
-// conditional requests and Range; or, with PublicBlobURL set, a
-// redirect to the chosen variant there (redirectBlob).
+// AVIF variant to clients that list it in Accept once it is ready, the
+// WebP (or GIF) otherwise (chooseVariant), with long immutable caching, a
+// strong ETag per variant, conditional requests and Range; or, with
+// PublicBlobURL set, a redirect to the chosen variant there
+// (redirectBlob).
 func (s *Server) deliver(c *gin.Context) {
 	link, ext, ok := strings.Cut(c.Param("file"), ".")
 	if !ok || link == "" {
@@ -43,7 +44,7 @@ func (s *Server) deliver(c *gin.Context) {
 	}
 	accept := c.GetHeader("Accept")
 	var avif *db.Variant
-	if acceptQ(accept, "image/avif") > 0 {
+	if listedQ(accept, "image/avif") > 0 {
 		// Not found or unreadable: the base format serves.
 		avif, _ = s.db.VariantOf(c.Request.Context(), img.ID, db.VariantAVIF)
 	}
@@ -83,18 +84,30 @@ func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string)
 }
 
 // chooseVariant picks the AVIF variant avif (nil when there is none) when
-// it is ready and accept prefers it at least as much as the base format,
-// the base format otherwise.
+// it is ready and accept lists image/avif by name at least as high as it
+// accepts the base format; the base format otherwise. A wildcard
+// (image/*, */*) or no Accept at all gets the link's own format: a
+// client that never named AVIF gets the bytes its link's extension says.
 func chooseVariant(img *db.Image, avif *db.Variant, accept string) variant {
 	base := variant{format: img.Format, mime: "image/" + img.Format, key: img.OutputKey}
 	if avif == nil || avif.Status != db.StatusReady || avif.StorageKey == "" {
 		return base
 	}
-	qa := acceptQ(accept, "image/avif")
+	qa := listedQ(accept, "image/avif")
 	if qa > 0 && qa >= acceptQ(accept, base.mime) {
 		return variant{format: "avif", mime: "image/avif", key: avif.StorageKey}
 	}
 	return base
+}
+
+// listedQ returns the q-value accept gives mime by name: 0 when it lists
+// mime only through a wildcard, or not at all.
+func listedQ(accept, mime string) float64 {
+	q, spec := acceptMatch(accept, mime)
+	if spec < 2 {
+		return 0
+	}
+	return q
 }
 
 // acceptQ returns the q-value an Accept header gives mime: the most
@@ -104,6 +117,14 @@ func acceptQ(accept, mime string) float64 {
 	if strings.TrimSpace(accept) == "" {
 		return 1
 	}
+	q, _ := acceptMatch(accept, mime)
+	return q
+}
+
+// acceptMatch returns the q-value of the most specific range of accept
+// matching mime, and how specific it is: 2 for mime itself, 1 for its
+// type's wildcard, 0 for */*, -1 (and q 0) when none matches.
+func acceptMatch(accept, mime string) (float64, int) {
 	typ, _, _ := strings.Cut(mime, "/")
 	best, bestSpec := 0.0, -1
 	for _, r := range strings.Split(accept, ",") {
@@ -121,18 +142,24 @@ func acceptQ(accept, mime string) float64 {
 		if spec <= bestSpec {
 			continue
 		}
-		q := 1.0
-		for _, p := range params[1:] {
-			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if strings.EqualFold(k, "q") {
-				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
-					q = f
-				}
+		best, bestSpec = qOf(params[1:]), spec
+	}
+	return best, bestSpec
+}
+
+// qOf is the q parameter among a media range's params, 1 when it has
+// none (or a malformed one).
+func qOf(params []string) float64 {
+	q := 1.0
+	for _, p := range params {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(k, "q") {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && f >= 0 && f <= 1 {
+				q = f
 			}
 		}
-		best, bestSpec = q, spec
 	}
-	return best
+	return q
 }
 
 // fileCSP keeps a served file from running anything, should a browser

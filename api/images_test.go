@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"encoding/base64"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -239,8 +240,9 @@ func TestAVIFNegotiation(t *testing.T) {
 		{"image/webp", "webp"},
 		{"image/avif;q=0.5,image/webp", "webp"},
 		{"image/avif;q=0,*/*", "webp"},
-		{"image/*", "avif"},
-		{"", "avif"},
+		{"image/*", "webp"},
+		{"*/*", "webp"},
+		{"", "webp"}, // wget, curl, scripts: the .webp link is a WebP
 	} {
 		req, _ := http.NewRequest("GET", link, nil)
 		req.Header.Set("Accept", tt.accept)
@@ -248,9 +250,13 @@ func TestAVIFNegotiation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if got := res.Header.Get("X-Picpipe-Format"); got != tt.want || res.Header.Get("Content-Type") != "image/"+tt.want || res.Header.Get("Vary") != "Accept" {
 			t.Errorf("Accept %q: format %q type %q vary %q; want %s", tt.accept, got, res.Header.Get("Content-Type"), res.Header.Get("Vary"), tt.want)
+		}
+		if isWebP := len(body) > 12 && string(body[8:12]) == "WEBP"; isWebP != (tt.want == "webp") {
+			t.Errorf("Accept %q: the body starts % x; want %s bytes", tt.accept, body[:min(len(body), 12)], tt.want)
 		}
 	}
 }
