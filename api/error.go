@@ -42,11 +42,14 @@ var statusOf = map[string]int{
 
 // retryAfter is what 429 and 503 answers tell clients to wait when the
 // error itself does not say; retryAfterOf overrides it for codes whose
-// condition takes longer to pass.
+// condition takes longer to pass, and 0 there means no Retry-After at
+// all: waiting will not help.
 const retryAfter = 5 * time.Second
 
 var retryAfterOf = map[string]time.Duration{
-	picpipe.ECodeQuotaExceeded: quotaRetryAfter,
+	// No quota of a plan is monthly: images, storage and keys come back
+	// only when the account deletes something, never with time.
+	picpipe.ECodeQuotaExceeded: 0,
 	picpipe.ECodeStorageFull:   storageFullRetryAfter,
 }
 
@@ -122,9 +125,10 @@ func coded(err error) error {
 
 // errorResponse is the status and error body of err, for fail and for the
 // answers that add to the body. It logs the server's failures (5xx), and
-// sets Retry-After on 429 and 503 when the handler has not. The body
-// holds only the code's message: never the text of an internal error, a
-// path, an errno or a driver's words.
+// sets Retry-After on 429 and 503 when the handler has not, but for
+// quota_exceeded, which time does not cure. The body holds only the
+// code's message: never the text of an internal error, a path, an errno
+// or a driver's words.
 func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 	err = coded(err)
 	if slow := bodyTooSlow(c); slow != nil {
@@ -142,7 +146,9 @@ func errorResponse(c *gin.Context, err error) (int, errorDetail) {
 		if !ok {
 			wait = retryAfter
 		}
-		c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		if wait > 0 {
+			c.Header("Retry-After", strconv.Itoa(int(wait.Seconds())))
+		}
 	}
 	if code == picpipe.ECodeRequestTimeout {
 		c.Header("Connection", "close") // what is left of the body is not worth waiting for

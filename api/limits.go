@@ -14,10 +14,6 @@ import (
 	"picpipe"
 )
 
-// quotaRetryAfter is the Retry-After of quota_exceeded: quota comes back
-// when images are deleted, not at a set time, so clients check back late.
-const quotaRetryAfter = time.Hour
-
 // limitUploads applies the plan's upload rate to the account, whichever
 // of its keys or agent names the request came with (keys are
 // self-service: a rate per key would multiply with them), shared by every

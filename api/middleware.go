@@ -70,12 +70,32 @@ func apiKeyFrom(c *gin.Context) string {
 	return strings.TrimSpace(c.GetHeader("X-Api-Key"))
 }
 
+// keyProblem says what is wrong with the request's API key header when it
+// carries none apiKeyFrom can read: an Authorization header without the
+// Bearer scheme is named as such (never echoing the secret), not taken
+// for a missing key.
+func keyProblem(c *gin.Context) string {
+	h := strings.TrimSpace(c.GetHeader("Authorization"))
+	scheme, _, hasScheme := strings.Cut(h, " ")
+	switch {
+	case h == "":
+		return "missing API key: send Authorization: Bearer <key> or x-api-key: <key>"
+	case strings.EqualFold(scheme, "Bearer"):
+		return "Authorization: Bearer carries no key: send Authorization: Bearer pk_…"
+	case !hasScheme || strings.HasPrefix(scheme, "pk_"):
+		return "Authorization needs the Bearer scheme: Authorization: Bearer pk_…"
+	default:
+		return "Authorization takes the Bearer scheme only: Authorization: Bearer pk_… (or x-api-key: pk_…)"
+	}
+}
+
 // authenticate resolves the API key to its user: 401 for a missing, unknown
-// or revoked key, 403 for a suspended user.
+// or revoked key (or one sent without the Bearer scheme, keyProblem), 403
+// for a suspended user.
 func (s *Server) authenticate(c *gin.Context) {
 	secret := apiKeyFrom(c)
 	if secret == "" {
-		failCode(c, picpipe.ECodeUnauthorized, "missing API key: send Authorization: Bearer <key> or x-api-key")
+		failCode(c, picpipe.ECodeUnauthorized, "%s", keyProblem(c))
 		return
 	}
 	ctx := c.Request.Context()

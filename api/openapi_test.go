@@ -392,7 +392,7 @@ func limitsScenario(t *testing.T, c *contract) {
 		{"the one image", "POST", fixed("/v1/images"), func(string) resp { return e.upload("o.jpg", small, nil, async) }, 202, nil},
 		{"over the image quota", "POST", fixed("/v1/images"), func(string) resp { return e.upload("o.jpg", small, nil, async) }, 429,
 			func(t *testing.T, r resp) {
-				if r.errorCode(t) != "quota_exceeded" || r.header.Get("Retry-After") == "" {
+				if r.errorCode(t) != "quota_exceeded" || r.header.Get("Retry-After") != "" {
 					t.Fatalf("%v %s", r.header, r.body)
 				}
 			}},
