@@ -4,9 +4,10 @@
 GO       ?= go
 BIN      := bin/picpipe
 RUN_PKGS := pkg-config libvips-dev redis-server
-# curl, python3-requests and nodejs run the seeds' own client examples (seeds/).
+# curl, python3-requests and nodejs run the seeds' own client examples (seeds/);
+# redis-sentinel runs the failover tests (testenv.StartSentinel).
 TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql \
-	curl python3-requests nodejs
+	curl python3-requests nodejs redis-sentinel
 BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -44,14 +46,32 @@ var (
 )
 
 // redisClient is the API's one Redis client (counter, limiter, queue,
-// completion announcements), on opt's server, that honours the deadline
-// of each call's context: without ContextTimeoutEnabled go-redis waits its
-// read timeout whatever the context says.
-func redisClient(opt asynq.RedisClientOpt) *redis.Client {
-	return redis.NewClient(&redis.Options{
-		Network: opt.Network, Addr: opt.Addr, Username: opt.Username, Password: opt.Password,
-		DB: opt.DB, DialTimeout: opt.DialTimeout, ReadTimeout: opt.ReadTimeout,
-		WriteTimeout: opt.WriteTimeout, PoolSize: opt.PoolSize, TLSConfig: opt.TLSConfig,
-		ContextTimeoutEnabled: true,
-	})
+// completion announcements), on opt's server — or, for a master under
+// Sentinel, on whichever server the sentinels name master, following
+// their failovers — that honours the deadline of each call's context:
+// without ContextTimeoutEnabled go-redis waits its read timeout whatever
+// the context says.
+func redisClient(opt asynq.RedisConnOpt) (redis.UniversalClient, error) {
+	switch o := opt.(type) {
+	case asynq.RedisClientOpt:
+		return redis.NewClient(&redis.Options{
+			Network: o.Network, Addr: o.Addr, Username: o.Username, Password: o.Password,
+			DB: o.DB, DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout,
+			WriteTimeout: o.WriteTimeout, PoolSize: o.PoolSize, TLSConfig: o.TLSConfig,
+			ContextTimeoutEnabled: true,
+		}), nil
+	case asynq.RedisFailoverClientOpt:
+		return redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,
+			SentinelUsername: o.SentinelUsername, SentinelPassword: o.SentinelPassword,
+			Username: o.Username, Password: o.Password, DB: o.DB,
+			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+			PoolSize: o.PoolSize, TLSConfig: o.TLSConfig,
+			ContextTimeoutEnabled: true,
+		}), nil
+	case nil:
+		return nil, errors.New("api: no Redis configured")
+	default:
+		return nil, fmt.Errorf("api: Redis options %T are not supported (want one server or Sentinel)", opt)
+	}
 }

@@ -19,7 +19,7 @@ const adminQueuesPath = "/admin/queues"
 
 // routes registers every route of the API. It is the one place to read to
 // know the HTTP surface.
-func (s *Server) routes(redisOpt asynq.RedisClientOpt) (*gin.Engine, error) {
+func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	r, err := s.newEngine()
 	if err != nil {
 		return nil, err
@@ -92,7 +92,7 @@ func (s *Server) newEngine() (*gin.Engine, error) {
 // mountDashboard serves asynqmon under adminQueuesPath behind the admin
 // token. asynqmon routes by itself below its root, so Gin hands it the
 // whole subtree.
-func (s *Server) mountDashboard(r *gin.Engine, redisOpt asynq.RedisClientOpt) {
+func (s *Server) mountDashboard(r *gin.Engine, redisOpt asynq.RedisConnOpt) {
 	mon := gin.WrapH(asynqmon.New(asynqmon.Options{RootPath: adminQueuesPath, RedisConnOpt: redisOpt}))
 	guard := s.guardDashboard()
 	r.GET(adminQueuesPath, guard, s.requireAdmin, func(c *gin.Context) {

@@ -166,7 +166,11 @@ func (c Config) Validate() error {
 type Deps struct {
 	DB    *db.DB
 	Store storage.Store
-	Redis asynq.RedisClientOpt
+	// Redis is where the queue, the rate limiter, the counters and the
+	// completion announcements live: one server (asynq.RedisClientOpt) or
+	// a master under Sentinel (asynq.RedisFailoverClientOpt); see
+	// jobs.RedisOpt.
+	Redis asynq.RedisConnOpt
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -192,7 +196,10 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	rdb := redisClient(deps.Redis)
+	rdb, err := redisClient(deps.Redis)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:    cfg.WithDefaults(),
 		db:     deps.DB,
@@ -288,7 +295,7 @@ func serveHTTP(ctx context.Context, cfg Config, h http.Handler) error {
 // RunDashboard serves only the queue dashboard (/admin/queues behind the
 // admin token) and /healthz on cfg.Addr until ctx is cancelled: the
 // asynqmon role of a scaled-out deployment.
-func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisClientOpt) error {
+func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisConnOpt) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -2,7 +2,13 @@ package jobs
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -21,36 +27,110 @@ func PublishDone(ctx context.Context, rdb redis.UniversalClient, imageID string)
 // process serves all waiting requests. A Waiter only wakes waiters; the
 // database stays the truth, so callers re-read the row after waking (and
 // on timeout).
+//
+// A subscription can outlive what it hears: after a Sentinel failover it
+// stays connected to the demoted master, which hears nothing published
+// on the new one until it has become its replica (tens of seconds). So a
+// Waiter publishes a probe of its own every probeEvery, and when a probe
+// is not heard by the next, subscribes again — through the client, to
+// whichever server is master now — before dropping the old subscription.
 type Waiter struct {
-	ps *redis.PubSub
+	rdb   redis.UniversalClient
+	probe string // this Waiter's probes are probe:N
 
 	mu      sync.Mutex
 	waiting map[string][]chan struct{}
+	stop    chan struct{}
 	done    chan struct{}
 }
 
+// probeEvery is how often a Waiter checks that its subscription hears
+// what is published; a probe not heard by the next one renews it.
+const probeEvery = time.Second
+
+// probePrefix begins a probe's payload, which no image id does.
+const probePrefix = "probe:"
+
 // NewWaiter subscribes to completion announcements. Close it to unsubscribe.
 func NewWaiter(ctx context.Context, rdb redis.UniversalClient) (*Waiter, error) {
-	ps := rdb.Subscribe(ctx, doneChannel)
-	if _, err := ps.Receive(ctx); err != nil { // the subscription confirmation
-		ps.Close()
+	ps, err := subscribe(ctx, rdb)
+	if err != nil {
 		return nil, err
 	}
-	w := &Waiter{ps: ps, waiting: map[string][]chan struct{}{}, done: make(chan struct{})}
-	go w.run()
+	var id [8]byte
+	rand.Read(id[:])
+	w := &Waiter{rdb: rdb, probe: probePrefix + hex.EncodeToString(id[:]) + ":",
+		waiting: map[string][]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+	go w.run(ps)
 	return w, nil
 }
 
-func (w *Waiter) run() {
-	defer close(w.done)
-	for msg := range w.ps.Channel() {
-		w.mu.Lock()
-		for _, ch := range w.waiting[msg.Payload] {
-			close(ch)
-		}
-		delete(w.waiting, msg.Payload)
-		w.mu.Unlock()
+// subscribe subscribes to doneChannel on a connection of its own and
+// waits for the confirmation.
+func subscribe(ctx context.Context, rdb redis.UniversalClient) (*redis.PubSub, error) {
+	ps := rdb.Subscribe(ctx, doneChannel)
+	if _, err := ps.Receive(ctx); err != nil {
+		ps.Close()
+		return nil, err
 	}
+	return ps, nil
+}
+
+// run wakes the waiters of each announcement, and probes the
+// subscription, renewing it when a probe goes unheard.
+func (w *Waiter) run(ps *redis.PubSub) {
+	defer close(w.done)
+	defer func() { ps.Close() }()
+	msgs := ps.Channel()
+	tick := time.NewTicker(probeEvery)
+	defer tick.Stop()
+	var n int
+	pending := "" // the probe in flight, "" when it was heard
+	for {
+		select {
+		case <-w.stop:
+			return
+		case msg, ok := <-msgs:
+			if !ok {
+				return
+			}
+			switch {
+			case msg.Payload == pending:
+				pending = ""
+			case strings.HasPrefix(msg.Payload, probePrefix):
+			default:
+				w.wake(msg.Payload)
+			}
+		case <-tick.C:
+			if pending != "" {
+				ctx, cancel := context.WithTimeout(context.Background(), probeEvery)
+				fresh, err := subscribe(ctx, w.rdb)
+				cancel()
+				if err == nil {
+					slog.Warn("completion announcements went unheard: subscribed again", "probe", pending)
+					ps.Close()
+					ps, msgs = fresh, fresh.Channel()
+				}
+			}
+			n++
+			pending = w.probe + strconv.Itoa(n)
+			go func(p string) {
+				ctx, cancel := context.WithTimeout(context.Background(), probeEvery)
+				defer cancel()
+				w.rdb.Publish(ctx, doneChannel, p)
+			}(pending)
+		}
+	}
+}
+
+// wake closes the channels of imageID's waiters.
+func (w *Waiter) wake(imageID string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, ch := range w.waiting[imageID] {
+		close(ch)
+	}
+	delete(w.waiting, imageID)
 }
 
 // Wait returns a channel closed when imageID is announced done, and a
@@ -78,7 +158,7 @@ func (w *Waiter) Wait(imageID string) (<-chan struct{}, func()) {
 
 // Close unsubscribes and stops the Waiter.
 func (w *Waiter) Close() error {
-	err := w.ps.Close()
+	close(w.stop)
 	<-w.done
-	return err
+	return nil
 }

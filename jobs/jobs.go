@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"picpipe"
 	"picpipe/db"
@@ -104,20 +103,6 @@ func ParseImagePayload(t *asynq.Task) (ImagePayload, error) {
 		return p, fmt.Errorf("jobs: bad %s payload %q: %w", t.Type(), t.Payload(), asynq.SkipRetry)
 	}
 	return p, nil
-}
-
-// RedisOpt parses a Redis URL (redis://, rediss:// or unix://, as go-redis
-// reads them) into the connection options asynq takes. Its MakeRedisClient
-// gives a go-redis client on the same server.
-func RedisOpt(url string) (asynq.RedisClientOpt, error) {
-	o, err := redis.ParseURL(url)
-	if err != nil {
-		return asynq.RedisClientOpt{}, fmt.Errorf("jobs: redis url: %w", err)
-	}
-	return asynq.RedisClientOpt{
-		Network: o.Network, Addr: o.Addr, Username: o.Username, Password: o.Password,
-		DB: o.DB, TLSConfig: o.TLSConfig, PoolSize: o.PoolSize,
-	}, nil
 }
 
 // TypeReconcile is the periodic task that takes up work no task will

@@ -24,7 +24,7 @@ type stateEnv struct {
 	st   *storage.Local
 	root string
 	s    *scheduler.Scheduler
-	opt  asynq.RedisClientOpt
+	opt  asynq.RedisConnOpt
 	insp *asynq.Inspector
 	user *db.User
 	now  time.Time

@@ -79,7 +79,7 @@ func (c Config) Validate() error {
 type Deps struct {
 	DB    *db.DB
 	Store storage.Store
-	Redis asynq.RedisClientOpt
+	Redis asynq.RedisConnOpt // one server or a master under Sentinel (jobs.RedisOpt)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }

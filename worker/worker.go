@@ -63,7 +63,7 @@ func (c Config) Validate() error {
 type Deps struct {
 	DB        *db.DB
 	Store     storage.Store
-	Redis     asynq.RedisClientOpt
+	Redis     asynq.RedisConnOpt // one server or a master under Sentinel (jobs.RedisOpt)
 	Processor *imaging.Processor
 	// Fetcher fetches remote URLs for ingest:url; nil refuses those tasks.
 	Fetcher *fetch.Fetcher

@@ -181,7 +181,7 @@ func pickup(rep *report, s *stack, n int) error {
 	if err != nil {
 		return err
 	}
-	w, err := worker.New(worker.Config{}, worker.Deps{Redis: opt.(asynq.RedisClientOpt)})
+	w, err := worker.New(worker.Config{}, worker.Deps{Redis: opt})
 	if err != nil {
 		return err
 	}

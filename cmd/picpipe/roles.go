@@ -151,7 +151,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 
 // newWorker builds a worker with the image handlers and the scheduler's
 // maintenance handlers.
-func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisClientOpt, sched *scheduler.Scheduler) (*worker.Worker, error) {
+func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnOpt, sched *scheduler.Scheduler) (*worker.Worker, error) {
 	if err := imaging.Startup(); err != nil {
 		return nil, err
 	}
