@@ -3,11 +3,14 @@ package api_test
 import (
 	"context"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"picpipe/api"
+	"picpipe/imaging"
 	"picpipe/internal/testenv"
 )
 
@@ -137,5 +140,51 @@ func TestCompatRoot(t *testing.T) {
 	}
 	if _, err := api.New(context.Background(), api.Config{CompatRoot: []string{"nope"}}, e.deps); err == nil {
 		t.Fatal("an unknown seed at the root was accepted")
+	}
+}
+
+// TestKIEURLUploadKeepsTheMount: a URL the KIE mount fetches is admitted
+// by KIE's list (HEIC, which /v1/files refuses), keeps the caller's
+// fileName, and, like every way in for files, meets the configured frame
+// limit of animations.
+func TestKIEURLUploadKeepsTheMount(t *testing.T) {
+	heic, anim := fixture(t, "photo.heic"), fixture(t, "anim.gif") // anim.gif has 3 frames
+	mux := http.NewServeMux()
+	mux.HandleFunc("/remote/photo.heic", func(w http.ResponseWriter, _ *http.Request) { w.Write(heic) })
+	mux.HandleFunc("/remote/anim.gif", func(w http.ResponseWriter, _ *http.Request) { w.Write(anim) })
+	src := httptest.NewServer(mux)
+	t.Cleanup(src.Close)
+	e := newEnv(t, testenv.SQLite(t), envOpts{fetch: loopbackFetch(src),
+		api: api.Config{MaxFrames: 2}, imagingCf: imaging.Config{MaxFrames: 2}})
+
+	// final polls the file until it is ready or failed.
+	final := func(id string) map[string]any {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			f := e.do("GET", "/v1/files/"+id, nil, nil).json(t)
+			if s := f["status"]; s == "ready" || s == "failed" || time.Now().After(deadline) {
+				return f
+			}
+		}
+	}
+	r := e.postJSON("/compat/kie/api/file-url-upload",
+		`{"fileUrl": "`+src.URL+`/remote/photo.heic", "uploadPath": "gen", "fileName": "mine.heic"}`, nil)
+	data, _ := r.json(t)["data"].(map[string]any)
+	if (r.status != 200 && r.status != 202) || data["fileName"] != "mine.heic" || data["filePath"] != "gen/mine.heic" {
+		t.Fatalf("kie url heic = %d %s; want it accepted as gen/mine.heic", r.status, r.body)
+	}
+	if f := final(str(data, "fileId")); f["status"] != "ready" || f["filename"] != "mine.heic" || f["mime_type"] != "image/heic" {
+		t.Fatalf("the fetched heic = %v; want ready, named mine.heic, image/heic", f)
+	}
+
+	r = e.postJSON("/compat/kie/api/file-url-upload", `{"fileUrl": "`+src.URL+`/remote/anim.gif"}`, nil)
+	data, _ = r.json(t)["data"].(map[string]any)
+	if r.status == 200 || r.status == 202 {
+		if f := final(str(data, "fileId")); f["status"] != "failed" {
+			t.Fatalf("a fetched 3-frame gif with a 2-frame limit = %v; want failed", f)
+		}
+	}
+	if r = e.multi("/v1/files", []part{{"file", "anim.gif", anim}}, nil); r.status < 400 {
+		t.Fatalf("/v1/files, a 3-frame gif with a 2-frame limit = %d %s; want refused", r.status, r.body)
 	}
 }

@@ -32,8 +32,8 @@ func (s *Server) withDefaults(spec compat.FileSpec, user *db.User) compat.FileSp
 	if spec.RequestLimit == 0 {
 		spec.RequestLimit = s.cfg.MaxRequestBytes
 	}
-	if spec.Gate == nil {
-		spec.Gate = func() *intake.FileGate { return &intake.FileGate{} }
+	if spec.Policy == nil {
+		spec.Policy = &sniff.FilesPolicy
 	}
 	return spec
 }
@@ -121,7 +121,7 @@ func (s *Server) stagePartOf(ctx context.Context, part *multipart.Part, user *db
 // stageOneFile streams r as the file f through spec's gate, filling in
 // its type, size and hash.
 func (s *Server) stageOneFile(ctx context.Context, r io.Reader, f *db.File, spec compat.FileSpec) error {
-	g := spec.Gate()
+	g := s.fileGate(spec.Policy)
 	got, err := s.stager.Stage(ctx, r, f.StorageKey, spec.Limit, g, f.Name)
 	if err != nil {
 		return err
@@ -199,7 +199,7 @@ func (s *Server) ReceiveJSONFile(c *gin.Context, spec compat.FileSpec) (*compat.
 	user := userOf(c)
 	spec = s.withDefaults(spec, user)
 	f := s.newFile(user, "")
-	src, err := s.stageJSON(c, f.StorageKey, spec.Limit, spec.Gate(), spec.Fields[0], spec.NameField)
+	src, err := s.stageJSON(c, f.StorageKey, spec.Limit, s.fileGate(spec.Policy), spec.Fields[0], spec.NameField)
 	if err != nil {
 		return nil, err
 	}
@@ -221,12 +221,13 @@ func (s *Server) ReceiveJSONFile(c *gin.Context, spec compat.FileSpec) (*compat.
 // FetchFile implements compat.Core.
 func (s *Server) FetchFile(c *gin.Context, rawURL string, spec compat.FileSpec) (*db.File, error) {
 	user := userOf(c)
+	spec = s.withDefaults(spec, user)
 	ctx := c.Request.Context()
 	if err := intake.CheckURL(rawURL); err != nil {
 		return nil, err
 	}
 	f := s.newFile(user, "")
-	f.Status, f.SourceURL = db.StatusQueued, rawURL
+	f.Status, f.SourceURL, f.Policy = db.StatusQueued, rawURL, spec.Policy.Name()
 	if spec.Expiry > 0 {
 		at := f.CreatedAt + int64(spec.Expiry.Seconds())
 		f.ExpiresAt = &at

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
+	"picpipe/imaging/sniff"
 	"picpipe/intake"
 )
 
@@ -28,6 +29,12 @@ type staged struct {
 // imageGate is the gate image uploads pass, with the configured limits.
 func (s *Server) imageGate() *intake.ImageGate {
 	return intake.NewImageGate(s.cfg.MaxEdge, s.cfg.MaxPixels).WithMaxFrames(s.cfg.MaxFrames)
+}
+
+// fileGate is the gate general files pass on a way in admitting policy,
+// with the configured limits on animations.
+func (s *Server) fileGate(policy *sniff.Policy) *intake.FileGate {
+	return &intake.FileGate{Policy: policy, MaxFrames: s.cfg.MaxFrames, MaxPixels: s.cfg.MaxPixels}
 }
 
 // multipartBody checks that the request is multipart/form-data, bounds

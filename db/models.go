@@ -161,7 +161,10 @@ type File struct {
 	// Path is the caller-chosen place of the file (the KIE seed's
 	// uploadPath/fileName), unique among the user's live files; "" for
 	// none.
-	Path      string `bun:"path,notnull"`
+	Path string `bun:"path,notnull"`
+	// Policy names the allow-list its bytes must pass (sniff.PolicyNamed;
+	// "" for POST /v1/files's): the mount's, for a URL a worker fetches.
+	Policy    string `bun:"policy,notnull"`
 	ExpiresAt *int64 `bun:"expires_at"`
 	CreatedAt int64  `bun:"created_at,notnull"`
 	UpdatedAt int64  `bun:"updated_at,notnull"`

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ func (w *Worker) ingestImage(ctx context.Context, p jobs.IngestPayload) error {
 		// never write the same blob, and the one that attaches first wins.
 		key := "staging/" + img.UserID + "/" + img.ID + "." + db.NewAttempt()
 		var name string
-		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, p.MaxBytes, w.imageGate())
+		img.SourceSize, img.SourceSHA256, name, err = w.download(ctx, img.SourceURL, key, "", p.MaxBytes, w.fileGate(&sniff.ImagePolicy))
 		if err == nil {
 			img.SourceKey, img.SourceName, img.UpdatedAt = key, name, w.deps.Now().Unix()
 			if err = w.deps.DB.AttachSource(ctx, img, db.Quota{MaxStorageBytes: p.MaxStorageBytes}); err != nil {
@@ -91,8 +92,19 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 	// A key of this attempt's own, recorded by FinishFile: a second fetch
 	// of the row at once never overwrites or removes the winner's blob.
 	f.StorageKey = "files/" + f.UserID + "/" + f.ID + "." + db.NewAttempt()
-	g := &intake.FileGate{}
-	f.Size, f.SHA256, f.Name, err = w.download(ctx, f.SourceURL, f.StorageKey, p.MaxBytes, g)
+	policy, ok := sniff.PolicyNamed(f.Policy)
+	if !ok {
+		return fmt.Errorf("worker: file %s names no known policy %q: %w", f.ID, f.Policy, asynq.SkipRetry)
+	}
+	g := w.fileGate(policy)
+	// A name the caller chose (a KIE fileName) is the one the file is
+	// known and served by, so its extension must agree with the bytes;
+	// otherwise the remote one is.
+	var name string
+	f.Size, f.SHA256, name, err = w.download(ctx, f.SourceURL, f.StorageKey, f.Name, p.MaxBytes, g)
+	if f.Name == "" {
+		f.Name = name
+	}
 	if err == nil {
 		ft := g.Type
 		f.MIME, f.Ext, f.UpdatedAt = ft.MIME, ft.Ext, w.deps.Now().Unix()
@@ -130,11 +142,11 @@ func (w *Worker) ingestFile(ctx context.Context, p jobs.IngestPayload) error {
 	return settle(jobs.TypeIngestURL, final, err)
 }
 
-// imageGate is the gate a fetched image passes: an image type whose
+// fileGate is the gate a fetched file passes: a type policy admits whose
 // extension agrees, and an animation within the frame and pixel limits
-// the processor will apply.
-func (w *Worker) imageGate() intake.Gate {
-	g := &intake.FileGate{Policy: &sniff.ImagePolicy}
+// the processor applies.
+func (w *Worker) fileGate(policy *sniff.Policy) *intake.FileGate {
+	g := &intake.FileGate{Policy: policy}
 	if w.deps.Processor != nil {
 		cfg := w.deps.Processor.Config()
 		g.MaxFrames, g.MaxPixels = cfg.MaxFrames, cfg.MaxPixels
@@ -143,18 +155,18 @@ func (w *Worker) imageGate() intake.Gate {
 }
 
 // download fetches rawURL into the store under key through the gate g,
-// like an upload: g checks the first bytes (with the remote file name),
-// watches the rest pass and may refuse the whole at the end, when nothing
-// is left under key. It returns the size, the hex SHA-256 and the remote
-// file name.
-func (w *Worker) download(ctx context.Context, rawURL, key string, max int64, g intake.Gate) (int64, string, string, error) {
+// like an upload: g checks the first bytes with the file's name (name, or
+// when that is "" the remote one), watches the rest pass and may refuse
+// the whole at the end, when nothing is left under key. It returns the
+// size, the hex SHA-256 and the remote file name.
+func (w *Worker) download(ctx context.Context, rawURL, key, name string, max int64, g intake.Gate) (int64, string, string, error) {
 	resp, err := w.deps.Fetcher.Fetch(ctx, rawURL, max)
 	if err != nil {
 		return 0, "", "", err
 	}
 	defer resp.Body.Close()
 	n, sum, err := storage.PutChecked(ctx, w.deps.Store, key, g.Wrap(resp.Body), max, sniff.HeaderSize,
-		func(h []byte) error { _, err := g.Check(h, resp.Filename); return err })
+		func(h []byte) error { _, err := g.Check(h, cmp.Or(name, resp.Filename)); return err })
 	if err == nil {
 		if err = g.Done(); err != nil {
 			w.deps.Store.Delete(context.WithoutCancel(ctx), key)

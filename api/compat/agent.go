@@ -21,7 +21,7 @@ var agentSeed = &Seed{
 }
 
 var agentSpec = FileSpec{Fields: []string{"file"}, Max: 1, Limit: 100 << 20, RequestLimit: 100<<20 + 1<<20,
-	Gate: gateOf(sniff.AgentPolicy), Keep: []string{"created_by"},
+	Policy: &sniff.AgentPolicy, Keep: []string{"created_by"},
 	Prepare: func(f *db.File, fields map[string]string) error {
 		f.CreatedBy = fields["created_by"]
 		return nil

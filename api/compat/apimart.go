@@ -23,7 +23,7 @@ var apimart = &Seed{
 const apimartLimit = 20 << 20
 
 var apimartSpec = FileSpec{Fields: []string{"file"}, Max: 1, Limit: apimartLimit, RequestLimit: 4 * apimartLimit,
-	Gate: gateOf(sniff.APIMartPolicy), Expiry: 72 * time.Hour}
+	Policy: &sniff.APIMartPolicy, Expiry: 72 * time.Hour}
 
 func apimartUpload(core Core) gin.HandlerFunc {
 	return func(c *gin.Context) {

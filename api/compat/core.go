@@ -6,7 +6,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"picpipe/db"
-	"picpipe/intake"
+	"picpipe/imaging/sniff"
 )
 
 // Core is the service behind the seed mounts: the same accounts, limits,
@@ -52,8 +52,8 @@ type FileSpec struct {
 	// RequestLimit is the most bytes of the whole body; 0 means the
 	// configured multi-file limit.
 	RequestLimit int64
-	// Gate admits a file's type; nil means the /v1/files allow-list.
-	Gate func() *intake.FileGate
+	// Policy admits a file's type; nil means the /v1/files allow-list.
+	Policy *sniff.Policy
 	// Expiry deletes the files this long after their upload; 0 keeps
 	// them (unless ExpiryField sets it).
 	Expiry time.Duration

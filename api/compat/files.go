@@ -5,13 +5,7 @@ import (
 
 	"picpipe/db"
 	"picpipe/imaging/sniff"
-	"picpipe/intake"
 )
-
-// gateOf admits the types of policy p.
-func gateOf(p sniff.Policy) func() *intake.FileGate {
-	return func() *intake.FileGate { return &intake.FileGate{Policy: &p} }
-}
 
 // nameOf is the name a file is known by: the one it came with, or its
 // id with its type's extension.

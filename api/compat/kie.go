@@ -34,7 +34,7 @@ const kieExpiry = 3 * 24 * time.Hour
 
 // kieSpec takes one file to a caller-chosen path.
 func kieSpec(fields ...string) FileSpec {
-	return FileSpec{Fields: fields, Max: 1, Gate: gateOf(sniff.KIEPolicy), Expiry: kieExpiry,
+	return FileSpec{Fields: fields, Max: 1, Policy: &sniff.KIEPolicy, Expiry: kieExpiry,
 		NameField: "fileName", Keep: []string{"uploadPath", "fileName"}, Prepare: kiePlace}
 }
 

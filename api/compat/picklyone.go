@@ -20,7 +20,7 @@ var picklyone = &Seed{
 }
 
 var picklyoneSpec = FileSpec{Fields: []string{"files"}, Max: 5, Limit: 10 << 20, RequestLimit: 50 << 20,
-	Gate: gateOf(sniff.FilesPolicy)}
+	Policy: &sniff.PicklyonePolicy}
 
 // picklyoneFile is one uploaded file in Picklyone's shape, with picpipe's
 // id and link besides.

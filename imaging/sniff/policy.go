@@ -11,8 +11,35 @@ import (
 // and the extensions it refuses whatever the bytes. The zero Policy allows
 // nothing.
 type Policy struct {
+	name    string
 	allowed uint64 // bit t set: Type t is allowed
 	refused map[string]bool
+}
+
+// Name is the name p is known by to PolicyNamed ("" for a policy made
+// with NewPolicy and not one of picpipe's own).
+func (p Policy) Name() string { return p.name }
+
+// PolicyNamed returns picpipe's policy named name: the name a file's row
+// keeps, so that work done later (a URL fetched by a worker) admits what
+// the way in that asked for it admits. "" is FilesPolicy, the default of
+// general files.
+func PolicyNamed(name string) (*Policy, bool) {
+	if name == "" {
+		return &FilesPolicy, true
+	}
+	for _, p := range []*Policy{&ImagePolicy, &FilesPolicy, &APIMartPolicy, &AgentPolicy, &KIEPolicy} {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// named returns p called name.
+func (p Policy) named(name string) Policy {
+	p.name = name
+	return p
 }
 
 // NewPolicy returns a Policy allowing types and refusing files whose
@@ -97,21 +124,21 @@ var webImages = []Type{TypeJPEG, TypePNG, TypeGIF, TypeWebP}
 var (
 	// ImagePolicy admits what the pipeline decodes: every raster type. It
 	// refuses no extension outright; a wrong one fails to match.
-	ImagePolicy = NewPolicy(TypesOf(ClassRaster))
+	ImagePolicy = NewPolicy(TypesOf(ClassRaster)).named("image")
 
 	// FilesPolicy is POST /v1/files and the Picklyone mount: the web
 	// images, PDF and the text types; programs, scripts, markup, SVG and
 	// archives (those of the table and the compressed formats it lacks)
 	// are refused by extension.
 	FilesPolicy = NewPolicy(slices.Concat(webImages, []Type{TypePDF}, TypesOf(ClassText)),
-		slices.Concat(executableExts, compressedExts, extsOf(TypesOf(ClassVector, ClassArchive)))...)
+		slices.Concat(executableExts, compressedExts, extsOf(TypesOf(ClassVector, ClassArchive)))...).named("files")
 
 	// PicklyonePolicy is FilesPolicy: the Picklyone mount keeps the
 	// allow-list and the refusals of POST /v1/files, which it documents.
 	PicklyonePolicy = FilesPolicy
 
 	// APIMartPolicy is the APIMart mount: JPEG, PNG, GIF and WebP only.
-	APIMartPolicy = NewPolicy(webImages, executableExts...)
+	APIMartPolicy = NewPolicy(webImages, executableExts...).named("apimart")
 
 	// AgentPolicy is the Agent-header mount, with the seed's list:
 	// images (jpg, jpeg, png, gif, webp, svg), documents (pdf, doc, docx,
@@ -121,14 +148,14 @@ var (
 		TypeSVG, TypePDF, TypeDOC, TypeDOCX, TypeText, TypeMarkdown,
 		TypeMP3, TypeWAV, TypeOGG, TypeFLAC, TypeMP4, TypeAVI, TypeMOV, TypeWMV,
 		TypeZIP, TypeRAR, Type7Z,
-	}), executableExts...)
+	}), executableExts...).named("agent")
 
 	// KIEPolicy is the KIE mount. The seed only says that it recognises
 	// the media type by itself; its uploads feed generation models, so it
 	// takes every raster image, documents, text, audio and video, and
 	// leaves out SVG (script-capable markup) and archives.
 	KIEPolicy = NewPolicy(TypesOf(ClassRaster, ClassDocument, ClassText, ClassAudio, ClassVideo),
-		executableExts...)
+		executableExts...).named("kie")
 )
 
 // extsOf returns every extension of ts.

@@ -160,3 +160,20 @@ func TestZeroPolicy(t *testing.T) {
 		t.Error("Unknown and out-of-range types cannot be allowed")
 	}
 }
+
+// TestPolicyNamed: every policy of a way in is found again by the name it
+// carries, which is what a file's row keeps; "" is the /v1/files list.
+func TestPolicyNamed(t *testing.T) {
+	for _, p := range []*Policy{&ImagePolicy, &FilesPolicy, &PicklyonePolicy, &APIMartPolicy, &AgentPolicy, &KIEPolicy} {
+		got, ok := PolicyNamed(p.Name())
+		if !ok || p.Name() == "" || got.String() != p.String() || got.allowed != p.allowed {
+			t.Errorf("PolicyNamed(%q) = %v, %v; want the policy allowing %s", p.Name(), got, ok, p)
+		}
+	}
+	if p, ok := PolicyNamed(""); !ok || p != &FilesPolicy {
+		t.Errorf(`PolicyNamed("") = %v, %v; want FilesPolicy`, p, ok)
+	}
+	if _, ok := PolicyNamed("nope"); ok {
+		t.Error(`PolicyNamed("nope") found a policy`)
+	}
+}
