@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -118,6 +119,13 @@ const TypeResetTransforms = "maintenance:reset-transforms"
 // and the rows of long-deleted images.
 const TypePurge = "maintenance:purge"
 
+// MaintenancePayload is the payload of a maintenance task: which job it
+// runs ("reconcile", "purge", "reset-transforms"). The handlers need
+// nothing from it; it is there to be read.
+type MaintenancePayload struct {
+	Job string `json:"job"`
+}
+
 // NewMaintenanceTask returns a run of the periodic task typ
 // (TypeReconcile, TypeResetTransforms or TypePurge) on the maintenance
 // queue, unique for unique: a second scheduler's enqueue of the same
@@ -126,8 +134,14 @@ const TypePurge = "maintenance:purge"
 // period's from being enqueued. A failed run is not retried: the next
 // period's run is its retry, and the failure stays archived for
 // operators to see.
+//
+// Its payload is a MaintenancePayload in JSON, for operators to read in
+// asynqmon. asynq's uniqueness key hashes the payload, so it is the same
+// bytes at every enqueue of typ by every scheduler: it holds nothing of
+// the time, the process or its configuration.
 func NewMaintenanceTask(typ string, unique time.Duration) *asynq.Task {
-	return asynq.NewTask(typ, nil, asynq.Queue(QueueMaintenance), asynq.MaxRetry(0),
+	b, _ := json.Marshal(MaintenancePayload{Job: strings.TrimPrefix(typ, "maintenance:")}) // cannot fail
+	return asynq.NewTask(typ, b, asynq.Queue(QueueMaintenance), asynq.MaxRetry(0),
 		asynq.Timeout(10*time.Minute), asynq.Unique(unique), asynq.Retention(Retention))
 }
 
