@@ -13,7 +13,7 @@ import (
 
 // maxEdge bounds a resize box; no output is wider or taller than an input
 // may be.
-const maxEdge = 8000
+const maxEdge = DefaultMaxEdge
 
 // imageOptions are the processing options of an upload.
 type imageOptions struct {

@@ -22,9 +22,9 @@ import (
 )
 
 // Config configures the API. The zero value of each field means the
-// default written beside it.
+// default named beside it (defaults.go).
 type Config struct {
-	// Addr is the listen address; "" means ":8080".
+	// Addr is the listen address; "" means DefaultAddr.
 	Addr string
 	// PublicURL is the base of the links the API returns, e.g.
 	// "https://img.example.com". "" means the scheme and Host of each
@@ -47,20 +47,20 @@ type Config struct {
 	Plans picpipe.Plans
 	// MaxEdge and MaxPixels are the image size limits, checked on the
 	// upload's header where it tells the size (the workers check every
-	// image again); 0 means 8000 px and 100 million pixels.
+	// image again); 0 means DefaultMaxEdge and DefaultMaxPixels.
 	MaxEdge   int
 	MaxPixels int64
 	// MaxFrames is the most frames an uploaded image may hold, counted in
 	// its container as it streams in (MaxPixels then bounds width ×
-	// height × frames); 0 means sniff.DefaultMaxFrames, 1000.
+	// height × frames); 0 means DefaultMaxFrames.
 	MaxFrames int
 	// MaxRequestBytes bounds the body of a multi-file upload; 0 means
-	// 50 MiB.
+	// DefaultMaxRequestBytes.
 	MaxRequestBytes int64
 	// DefaultWait is how long an upload waits for its result without a
-	// Prefer header; 0 means 10 s.
+	// Prefer header; 0 means DefaultWait.
 	DefaultWait time.Duration
-	// MaxWait caps Prefer: wait=N; 0 means 60 s.
+	// MaxWait caps Prefer: wait=N; 0 means DefaultMaxWait.
 	MaxWait time.Duration
 	// AdminToken opens /admin/queues; "" keeps it closed.
 	AdminToken string
@@ -72,20 +72,23 @@ type Config struct {
 	// two that claim one path are refused.
 	CompatRoot []string
 	// MaxKeys is the most API keys an account may hold (live ones, and
-	// those revoked less than a day after they were made); 0 means 20.
+	// those revoked less than a day after they were made); 0 means
+	// DefaultMaxKeys.
 	MaxKeys int
-	// ShutdownTimeout bounds the drain of in-flight requests; 0 means 30 s.
+	// ShutdownTimeout bounds the drain of in-flight requests; 0 means
+	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
-	// HeaderTimeout bounds the reading of a request's head; 0 means 10 s.
+	// HeaderTimeout bounds the reading of a request's head; 0 means
+	// DefaultHeaderTimeout.
 	HeaderTimeout time.Duration
 	// Pace is the slowest a request body may arrive before its
-	// connection is cut (408 request_timeout); zero fields mean a grace
-	// of 10 s and then at least 8 KiB a second on average.
+	// connection is cut (408 request_timeout); zero fields mean
+	// DefaultBodyGrace and DefaultMinBodyRate.
 	Pace Pace
 	// RateLimitOnError is what the upload rate limit does when Redis does
 	// not answer in time: FailClosed refuses the upload with 503
 	// transcode_unavailable, FailOpen lets it through unlimited; "" means
-	// FailClosed. Closed is the default because an upload cannot be queued
+	// DefaultRateLimitOnError, FailClosed. Closed is the default because an upload cannot be queued
 	// without Redis anyway: failing closed answers at once instead of
 	// after reading and staging a body only to refuse it at the enqueue,
 	// and never lets an account past its plan's rate.
@@ -94,45 +97,22 @@ type Config struct {
 
 // WithDefaults returns c with its zero fields set to their defaults.
 func (c Config) WithDefaults() Config {
-	if c.Addr == "" {
-		c.Addr = ":8080"
-	}
 	if c.Plans == nil {
 		c.Plans = picpipe.DefaultPlans()
 	}
-	if c.MaxEdge == 0 {
-		c.MaxEdge = 8000
-	}
-	if c.MaxPixels == 0 {
-		c.MaxPixels = 100_000_000
-	}
-	if c.MaxRequestBytes == 0 {
-		c.MaxRequestBytes = 50 << 20
-	}
-	if c.DefaultWait == 0 {
-		c.DefaultWait = 10 * time.Second
-	}
-	if c.MaxWait == 0 {
-		c.MaxWait = 60 * time.Second
-	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 30 * time.Second
-	}
-	if c.MaxKeys == 0 {
-		c.MaxKeys = 20
-	}
-	if c.HeaderTimeout == 0 {
-		c.HeaderTimeout = 10 * time.Second
-	}
-	if c.Pace.Grace == 0 {
-		c.Pace.Grace = 10 * time.Second
-	}
-	if c.Pace.MinRate == 0 {
-		c.Pace.MinRate = 8 << 10
-	}
-	if c.RateLimitOnError == "" {
-		c.RateLimitOnError = FailClosed
-	}
+	orDefault(&c.Addr, DefaultAddr)
+	orDefault(&c.MaxEdge, DefaultMaxEdge)
+	orDefault(&c.MaxPixels, DefaultMaxPixels)
+	orDefault(&c.MaxFrames, DefaultMaxFrames)
+	orDefault(&c.MaxRequestBytes, DefaultMaxRequestBytes)
+	orDefault(&c.DefaultWait, DefaultWait)
+	orDefault(&c.MaxWait, DefaultMaxWait)
+	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
+	orDefault(&c.MaxKeys, DefaultMaxKeys)
+	orDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
+	orDefault(&c.Pace.Grace, DefaultBodyGrace)
+	orDefault(&c.Pace.MinRate, DefaultMinBodyRate)
+	orDefault(&c.RateLimitOnError, DefaultRateLimitOnError)
 	return c
 }
 

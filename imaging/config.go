@@ -9,7 +9,7 @@ import (
 // Defaults applied to the zero values of Config fields.
 const (
 	// DefaultMaxEdge is the longest width or height accepted, in pixels.
-	DefaultMaxEdge = 8000
+	DefaultMaxEdge = sniff.DefaultMaxEdge
 	// DefaultMaxPixels is the pixel budget, width × height × frames: 100
 	// megapixels, e.g. a 10000×10000 still or 40 frames of 1600×1562.
 	// Decoded at 4 bytes a pixel that is about 400 MB at the very worst.

@@ -17,44 +17,54 @@ import (
 )
 
 // Config configures the schedules. The zero value of each field means the
-// default written beside it. Specs are cron specs ("0 0 1 * *") or
+// default named beside it. Specs are cron specs ("0 0 1 * *") or
 // "@every <duration>", in UTC.
 type Config struct {
-	// ReconcileSpec schedules reconcile; "" means "@every 30s". It bounds
+	// ReconcileSpec schedules reconcile; "" means DefaultReconcileSpec. It bounds
 	// how long work of a dead worker waits: its task's lease (30 s) plus
 	// this period.
 	ReconcileSpec string
 	// StuckAfter is how long an image may stay queued or processing before
-	// reconcile enqueues it again; 0 means 5 minutes.
+	// reconcile enqueues it again; 0 means DefaultStuckAfter.
 	StuckAfter time.Duration
-	// PurgeSpec schedules purge; "" means "@every 10m".
+	// PurgeSpec schedules purge; "" means DefaultPurgeSpec.
 	PurgeSpec string
 	// PurgeGrace is how long purge leaves deleted images' blobs and
-	// unreferenced staged uploads alone; 0 means 1 hour.
+	// unreferenced staged uploads alone; 0 means DefaultPurgeGrace.
 	PurgeGrace time.Duration
 	// ResetSpec schedules the monthly transform reset; "" means
-	// "0 0 1 * *" (midnight UTC on the first of the month).
+	// DefaultResetSpec.
 	ResetSpec string
 	// Plans give the limits a re-enqueued fetch runs under; nil means
 	// picpipe.DefaultPlans.
 	Plans picpipe.Plans
 }
 
+// Defaults applied to the zero values of Config fields.
+const (
+	DefaultReconcileSpec = "@every 30s"
+	DefaultStuckAfter    = 5 * time.Minute
+	DefaultPurgeSpec     = "@every 10m"
+	DefaultPurgeGrace    = time.Hour
+	// DefaultResetSpec is midnight UTC on the first of the month.
+	DefaultResetSpec = "0 0 1 * *"
+)
+
 func (c Config) withDefaults() Config {
 	if c.ReconcileSpec == "" {
-		c.ReconcileSpec = "@every 30s"
+		c.ReconcileSpec = DefaultReconcileSpec
 	}
 	if c.StuckAfter == 0 {
-		c.StuckAfter = 5 * time.Minute
+		c.StuckAfter = DefaultStuckAfter
 	}
 	if c.PurgeSpec == "" {
-		c.PurgeSpec = "@every 10m"
+		c.PurgeSpec = DefaultPurgeSpec
 	}
 	if c.PurgeGrace == 0 {
-		c.PurgeGrace = time.Hour
+		c.PurgeGrace = DefaultPurgeGrace
 	}
 	if c.ResetSpec == "" {
-		c.ResetSpec = "0 0 1 * *"
+		c.ResetSpec = DefaultResetSpec
 	}
 	if c.Plans == nil {
 		c.Plans = picpipe.DefaultPlans()

@@ -19,16 +19,17 @@ import (
 )
 
 // Config configures a worker. The zero value of each field means the
-// default written beside it.
+// default named beside it.
 type Config struct {
 	// Concurrency is the number of tasks run at once: the image worker
 	// pool; 0 means the number of CPUs.
 	Concurrency int
 	// PollInterval is how often an idle worker looks for tasks; 0 means
-	// 50 ms (asynq's 1 s default delays pickup by ~0.6 s on average).
+	// DefaultPollInterval.
 	PollInterval time.Duration
 	// ShutdownTimeout is how long running tasks may finish on shutdown
-	// before they are handed back to the queue; 0 means 60 s.
+	// before they are handed back to the queue; 0 means
+	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
 	// RetryCheckInterval is how often retries that are due are moved back
 	// to their queue; 0 means asynq's 5 s.
@@ -38,15 +39,25 @@ type Config struct {
 	RetryDelay func(n int, err error) time.Duration
 }
 
+// Defaults applied to the zero values of Config fields.
+const (
+	// DefaultPollInterval is how often an idle worker looks for tasks:
+	// asynq's own 1 s delays pickup by ~0.6 s on average.
+	DefaultPollInterval = 50 * time.Millisecond
+	// DefaultShutdownTimeout is how long running tasks may finish on
+	// shutdown: asynq's own 8 s is shorter than a large AVIF encode.
+	DefaultShutdownTimeout = 60 * time.Second
+)
+
 func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = runtime.NumCPU()
 	}
 	if c.PollInterval == 0 {
-		c.PollInterval = 50 * time.Millisecond
+		c.PollInterval = DefaultPollInterval
 	}
 	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 60 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	return c
 }

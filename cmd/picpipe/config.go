@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,6 +23,8 @@ import (
 
 // config is everything picpipe reads from the environment. Each variable
 // is documented in README.md; the defaults run everything on one machine.
+// A default is stated once: those of the packages' Configs are theirs
+// (defaultConfig takes them), the few of this command are envDefault tags.
 type config struct {
 	DataDir     string `env:"PICPIPE_DATA_DIR" envDefault:"./data"`
 	DatabaseURL string `env:"PICPIPE_DATABASE_URL"` // default: sqlite in DataDir
@@ -32,46 +35,78 @@ type config struct {
 	LogLevel    string `env:"PICPIPE_LOG_LEVEL" envDefault:"info"`
 	LogFormat   string `env:"PICPIPE_LOG_FORMAT" envDefault:"text"`
 
-	Addr              string        `env:"PICPIPE_ADDR" envDefault:":8080"`
+	Addr              string        `env:"PICPIPE_ADDR"`
 	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
 	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
 	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
 	CompatRoot        []string      `env:"PICPIPE_COMPAT_ROOT"` // seed APIs also mounted at the root
 	Plans             string        `env:"PICPIPE_PLANS"`       // JSON; default: picpipe.DefaultPlans
-	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT" envDefault:"10s"`
-	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT" envDefault:"60s"`
-	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT" envDefault:"30s"`
+	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT"`
+	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT"`
+	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT"`
 	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"` // 0: one per CPU
-	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL" envDefault:"50ms"`
-	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT" envDefault:"60s"`
-	MaxEdge           int           `env:"PICPIPE_MAX_EDGE" envDefault:"8000"`
-	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"`         // 0: the imaging default
-	MaxFrames         int           `env:"PICPIPE_MAX_FRAMES"`         // 0: the imaging default
-	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"`         // 0: the imaging default
-	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE"` // "": the scheduler default
-	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER" envDefault:"5m"`
-	PurgeSpec         string        `env:"PICPIPE_PURGE_SCHEDULE" envDefault:"@every 10m"`
-	PurgeGrace        time.Duration `env:"PICPIPE_PURGE_GRACE" envDefault:"1h"`
-	ResetSpec         string        `env:"PICPIPE_RESET_SCHEDULE" envDefault:"0 0 1 * *"`
+	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL"`
+	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT"`
+	MaxEdge           int           `env:"PICPIPE_MAX_EDGE"`
+	MaxPixels         int64         `env:"PICPIPE_MAX_PIXELS"`
+	MaxFrames         int           `env:"PICPIPE_MAX_FRAMES"`
+	AVIFSpeed         int           `env:"PICPIPE_AVIF_SPEED"`
+	ReconcileSpec     string        `env:"PICPIPE_RECONCILE_SCHEDULE"`
+	StuckAfter        time.Duration `env:"PICPIPE_STUCK_AFTER"`
+	PurgeSpec         string        `env:"PICPIPE_PURGE_SCHEDULE"`
+	PurgeGrace        time.Duration `env:"PICPIPE_PURGE_GRACE"`
+	ResetSpec         string        `env:"PICPIPE_RESET_SCHEDULE"`
 	FetchAllow        []string      `env:"PICPIPE_FETCH_ALLOW_CIDRS"` // private ranges URL ingest may reach
-	FetchPorts        []int         `env:"PICPIPE_FETCH_PORTS"`       // default 80, 443
-	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT" envDefault:"60s"`
+	FetchPorts        []int         `env:"PICPIPE_FETCH_PORTS"`
+	FetchTimeout      time.Duration `env:"PICPIPE_FETCH_TIMEOUT"`
 	MetricsAddr       string        `env:"PICPIPE_METRICS_ADDR"` // worker/scheduler roles; the API serves /metrics itself
-	RateLimitOnError  string        `env:"PICPIPE_RATE_LIMIT_ON_ERROR" envDefault:"closed"`
+	RateLimitOnError  string        `env:"PICPIPE_RATE_LIMIT_ON_ERROR"`
 	SigningKey        string        `env:"PICPIPE_SIGNING_KEY"`     // default (serve): made in DataDir (signingKey)
 	PublicBlobURL     string        `env:"PICPIPE_PUBLIC_BLOB_URL"` // image links redirect there when set
-	HeaderTimeout     time.Duration `env:"PICPIPE_HEADER_TIMEOUT" envDefault:"10s"`
-	MaxKeys           int           `env:"PICPIPE_MAX_KEYS" envDefault:"20"`
-	BodyGrace         time.Duration `env:"PICPIPE_BODY_GRACE" envDefault:"10s"`
-	MinBodyRate       int64         `env:"PICPIPE_MIN_BODY_RATE" envDefault:"8192"` // bytes a second
+	HeaderTimeout     time.Duration `env:"PICPIPE_HEADER_TIMEOUT"`
+	MaxKeys           int           `env:"PICPIPE_MAX_KEYS"`
+	BodyGrace         time.Duration `env:"PICPIPE_BODY_GRACE"`
+	MinBodyRate       int64         `env:"PICPIPE_MIN_BODY_RATE"` // bytes a second
 
 	plans picpipe.Plans // parsed from Plans
 }
 
+// defaultConfig is the configuration before the environment is read: the
+// defaults of the packages' Configs, which a variable left unset (or
+// empty) keeps.
+func defaultConfig() config {
+	return config{
+		Addr:             api.DefaultAddr,
+		DefaultWait:      api.DefaultWait,
+		MaxWait:          api.DefaultMaxWait,
+		APIShutdown:      api.DefaultShutdownTimeout,
+		HeaderTimeout:    api.DefaultHeaderTimeout,
+		MaxKeys:          api.DefaultMaxKeys,
+		BodyGrace:        api.DefaultBodyGrace,
+		MinBodyRate:      api.DefaultMinBodyRate,
+		RateLimitOnError: string(api.DefaultRateLimitOnError),
+		WorkerPoll:       worker.DefaultPollInterval,
+		WorkerShutdown:   worker.DefaultShutdownTimeout,
+		MaxEdge:          imaging.DefaultMaxEdge,
+		MaxPixels:        imaging.DefaultMaxPixels,
+		MaxFrames:        imaging.DefaultMaxFrames,
+		AVIFSpeed:        imaging.DefaultAVIFSpeed,
+		ReconcileSpec:    scheduler.DefaultReconcileSpec,
+		StuckAfter:       scheduler.DefaultStuckAfter,
+		PurgeSpec:        scheduler.DefaultPurgeSpec,
+		PurgeGrace:       scheduler.DefaultPurgeGrace,
+		ResetSpec:        scheduler.DefaultResetSpec,
+		FetchPorts:       slices.Clone(fetch.DefaultPorts),
+		FetchTimeout:     fetch.DefaultTotalTimeout,
+	}
+}
+
+// loadConfig reads the environment over defaultConfig. Its errors name
+// the variable and what it accepts.
 func loadConfig() (config, error) {
-	var c config
+	c := defaultConfig()
 	if err := env.Parse(&c); err != nil {
-		return c, fmt.Errorf("config: %w", err)
+		return c, explainParseError(err)
 	}
 	if c.DatabaseURL == "" {
 		c.DatabaseURL = "sqlite://" + filepath.Join(c.DataDir, "picpipe.db")
@@ -81,15 +116,18 @@ func loadConfig() (config, error) {
 	}
 	if c.Plans != "" {
 		if err := json.Unmarshal([]byte(c.Plans), &c.plans); err != nil {
-			return c, fmt.Errorf("config: PICPIPE_PLANS: %w", err)
+			return c, fmt.Errorf("config: PICPIPE_PLANS: want JSON plans by name, e.g. {\"free\": {\"max_images\": 50, …}}: %w", err)
 		}
+	}
+	if err := c.check(); err != nil {
+		return c, err
 	}
 	if _, err := c.fetchConfig(); err != nil {
 		return c, err
 	}
 	for _, v := range []interface{ Validate() error }{c.apiConfig(), c.workerConfig(), c.imagingConfig(), c.schedulerConfig()} {
 		if err := v.Validate(); err != nil {
-			return c, err
+			return c, fmt.Errorf("config: %w", err)
 		}
 	}
 	return c, nil
@@ -126,19 +164,20 @@ func (c config) fetchConfig() (fetch.Config, error) {
 	for _, s := range c.FetchAllow {
 		p, err := netip.ParsePrefix(strings.TrimSpace(s))
 		if err != nil {
-			return cfg, fmt.Errorf("config: PICPIPE_FETCH_ALLOW_CIDRS: %w", err)
+			return cfg, fmt.Errorf("config: PICPIPE_FETCH_ALLOW_CIDRS=%q: want comma-separated CIDRs such as 10.20.0.0/16: %w", strings.Join(c.FetchAllow, ","), err)
 		}
 		cfg.AllowPrefixes = append(cfg.AllowPrefixes, p)
 	}
-	return cfg, cfg.Validate()
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("config: PICPIPE_FETCH_PORTS or PICPIPE_FETCH_ALLOW_CIDRS: %w", err)
+	}
+	return cfg, nil
 }
 
 // setupLogging installs the default slog logger.
 func (c config) setupLogging() {
 	var level slog.Level
-	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+	level.UnmarshalText([]byte(c.LogLevel)) // checked by loadConfig
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
 	if c.LogFormat == "json" {

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"picpipe/imaging"
+)
 
 // TestMaxFramesSetting: PICPIPE_MAX_FRAMES reaches the API's gate and the
 // imaging workers alike; unset, both use the imaging default.
@@ -8,7 +12,7 @@ func TestMaxFramesSetting(t *testing.T) {
 	for _, tt := range []struct {
 		env  string
 		want int // -1: refused
-	}{{"", 0}, {"50", 50}, {"-1", -1}} {
+	}{{"", imaging.DefaultMaxFrames}, {"50", 50}, {"-1", -1}} {
 		t.Setenv("PICPIPE_MAX_FRAMES", tt.env)
 		c, err := loadConfig()
 		switch {

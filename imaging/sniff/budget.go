@@ -8,6 +8,10 @@ import "picpipe"
 // they are tiny, so their number is bounded besides the pixel budget.
 const DefaultMaxFrames = 1000
 
+// DefaultMaxEdge is the longest width or height an image may have unless
+// configured otherwise, in pixels.
+const DefaultMaxEdge = 8000
+
 // DefaultMaxPixels is the pixel budget unless configured otherwise:
 // 100 megapixels in all the frames of an image.
 const DefaultMaxPixels = 100_000_000
