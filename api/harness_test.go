@@ -48,13 +48,19 @@ type envOpts struct {
 	now       func() time.Time // the API's clock; nil: time.Now
 	blobDir   string           // the blob store's directory; "": a new temporary one
 	store     storage.Store    // the blob store; nil: a storage.Local on blobDir
+	redisURL  string           // PICPIPE_REDIS_URL; "": a private redis-server (env.redis)
 }
 
 func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	rp := testenv.StartRedis(t)
-	redisOpt, err := jobs.RedisOpt(rp.URL)
+	var rp *testenv.RedisProcess
+	url := o.redisURL
+	if url == "" {
+		rp = testenv.StartRedis(t)
+		url = rp.URL
+	}
+	redisOpt, err := jobs.RedisOpt(url)
 	if err != nil {
 		t.Fatal(err)
 	}
