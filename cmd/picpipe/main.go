@@ -63,6 +63,7 @@ commands read it only when they run, never for --help.`,
 		newHealthcheckCmd(),
 		newCheckCmd(),
 		newVersionCmd(),
+		newCompletionCmd(),
 	)
 	return root
 }
