@@ -241,6 +241,10 @@ func TestOperatorDatabase(t *testing.T) {
 	if err != nil || !strings.Contains(out, "database: sqlite://"+path) || strings.Contains(errOut, "warning") {
 		t.Errorf("keys create on the existing database = %q (stderr %q), %v; want the database named, no warning", out, errOut, err)
 	}
+	out, errOut, err = execute(t, "keys", "create", "--name", "z", "--quiet")
+	if err != nil || !strings.HasPrefix(out, "pk_live_") || strings.Count(out, "\n") != 1 || !strings.Contains(errOut, path) {
+		t.Errorf("keys create --quiet = %q (stderr %q), %v; want the key alone, the database on stderr", out, errOut, err)
+	}
 	if _, _, err := execute(t, "users", "plan", "usr_x", "team"); err == nil ||
 		!strings.Contains(err.Error(), `"team"`) || !strings.Contains(err.Error(), "free, pro") {
 		t.Errorf("users plan to an unknown plan = %v; want the plan and the configured ones named", err)

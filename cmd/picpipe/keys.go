@@ -35,7 +35,7 @@ PICPIPE_DATA_DIR). A SQLite database that does not exist is refused unless
 // keysCreateOptions are the flags of keys create.
 type keysCreateOptions struct {
 	name, plan, user, allowIPs, scopes string
-	json                               bool
+	json, quiet                        bool
 }
 
 func newKeysCreateCmd() *cobra.Command {
@@ -46,6 +46,7 @@ func newKeysCreateCmd() *cobra.Command {
 		Long: `create makes a new user on --plan with an API key, or with --user another
 key for an existing user. The key is printed once; only its hash is kept.`,
 		Example: `  picpipe keys create --name me
+  KEY=$(picpipe keys create --name me --quiet)
   picpipe keys create --user usr_… --name ci --scopes upload --allow-ips 203.0.113.0/24 --json`,
 		Args: exactArgs(0, "no arguments (the name is --name)"),
 		RunE: configured(func(c *cobra.Command, cfg config, _ []string) error {
@@ -55,7 +56,7 @@ key for an existing user. The key is printed once; only its hash is kept.`,
 					"(give the CLI the same PICPIPE_PLANS as the server: export it)", o.plan, planNames(plans))
 			}
 			return withOperatorDB(c, cfg, func(ctx context.Context, d *db.DB) error {
-				return keysCreate(ctx, d, c.OutOrStdout(), o, cfg.databaseName())
+				return keysCreate(ctx, d, c.OutOrStdout(), c.ErrOrStderr(), o, cfg.databaseName())
 			})
 		}),
 	}
@@ -66,12 +67,14 @@ key for an existing user. The key is printed once; only its hash is kept.`,
 	f.StringVar(&o.allowIPs, "allow-ips", "", "comma-separated CIDRs the key may be used from (default: anywhere)")
 	f.StringVar(&o.scopes, "scopes", strings.Join(db.AllScopes, ","), "comma-separated scopes of the key: "+strings.Join(db.AllScopes, ", "))
 	f.BoolVar(&o.json, "json", false, "print JSON: user_id, key_id, key, database")
+	f.BoolVarP(&o.quiet, "quiet", "q", false, "print only the key (for KEY=$(picpipe keys create -q)); the database goes to stderr")
 	return c
 }
 
 // keysCreate creates a user with a key, or another key for o.user, in
-// the database named database.
-func keysCreate(ctx context.Context, d *db.DB, w io.Writer, o keysCreateOptions, database string) error {
+// the database named database, and reports it to w (with --quiet, the
+// key alone to w, the rest to errW).
+func keysCreate(ctx context.Context, d *db.DB, w, errW io.Writer, o keysCreateOptions, database string) error {
 	allow := ""
 	if o.allowIPs != "" {
 		var err error
@@ -100,9 +103,14 @@ func keysCreate(ctx context.Context, d *db.DB, w io.Writer, o keysCreateOptions,
 	if err != nil {
 		return fmt.Errorf("keys create: %w", err)
 	}
-	if o.json {
+	switch {
+	case o.json:
 		return json.NewEncoder(w).Encode(map[string]string{
 			"user_id": key.UserID, "key_id": key.ID, "key": secret, "database": database})
+	case o.quiet:
+		fmt.Fprintf(errW, "picpipe: key %s of %s written to %s\n", key.ID, key.UserID, database)
+		_, err := fmt.Fprintln(w, secret)
+		return err
 	}
 	fmt.Fprintf(w, "user:     %s\nkey id:   %s\nkey:      %s\ndatabase: %s\n\n"+
 		"The key is shown only now. Use it as: Authorization: Bearer %s\n"+
