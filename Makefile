@@ -42,9 +42,12 @@ build:
 	$(GO) build -o $(BIN) ./cmd/picpipe
 
 ## test: install what is missing, check formatting and vet, run all tests
-## on SQLite and on a throwaway PostgreSQL cluster
+## on SQLite and on a throwaway PostgreSQL cluster (127.0.0.1:55432), which
+## is stopped again at the end unless it was running before
 test: deps-test vet
-	@url=$$(scripts/pg-test.sh start) && \
+	@if ! scripts/pg-test.sh status; then \
+		trap 'scripts/pg-test.sh stop' EXIT; trap 'exit 130' INT TERM; fi; \
+	url=$$(scripts/pg-test.sh start) && \
 	PICPIPE_TEST_POSTGRES_URL=$$url $(GO) test -count=1 ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME_SHORT) FUZZMINTIME=1s
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Starts (or stops) a throwaway PostgreSQL cluster on 127.0.0.1 for the
-# test suite and prints its URL. Usage: pg-test.sh start|stop
+# test suite and prints its URL. Usage: pg-test.sh start|stop|status
+# (status: exit 0 when the cluster runs; make test stops only a cluster it
+# started itself)
 # The cluster lives in $PICPIPE_PGTEST_DIR (default /tmp/picpipe-pgtest),
 # trusts loopback, and is owned by the postgres user when run as root.
 set -euo pipefail
@@ -27,7 +29,10 @@ start)
 stop)
 	as_owner "$bindir/pg_ctl" -D "$dir" -m fast stop >/dev/null 2>&1 || true
 	;;
+status)
+	[ -f "$dir/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$dir" status >/dev/null 2>&1
+	;;
 *)
-	echo "usage: $0 start|stop" >&2; exit 2
+	echo "usage: $0 start|stop|status" >&2; exit 2
 	;;
 esac
