@@ -29,7 +29,9 @@ import (
 // The compose file is checked by loading it the way Docker Compose does
 // (compose-go's loader: interpolation, schema validation, consistency), with
 // no Docker engine: what it asserts is what would otherwise only show on a
-// real `docker compose up` — or, worse, on a second host.
+// real `docker compose up` — or, worse, on a second host. compose-go is
+// held at v2.16.2: v2.17.0's go.mod wants go >= 1.26.11, newer than the
+// Go these machines build with (1.26.8, GOTOOLCHAIN=local).
 
 const composeFile = "../../docker-compose.yml"
 
