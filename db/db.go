@@ -21,6 +21,10 @@ type DB struct {
 	bun  *bun.DB // the pool, for transactions and migrations
 	idb  bun.IDB // what queries run on: the pool or a transaction
 	path string  // the SQLite file; "" on PostgreSQL
+	hook *eventHook
+	// emitted collects, in a transaction, the ids of the events it wrote
+	// (emit), for the hook once it commits; nil outside one.
+	emitted *[]string
 }
 
 // Open connects to dsn: "postgres://…" or "postgresql://…" for PostgreSQL,
@@ -61,7 +65,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("db: ping: %w", err)
 	}
-	return &DB{bun: bdb, idb: bdb, path: sqlitePath}, nil
+	return &DB{bun: bdb, idb: bdb, path: sqlitePath, hook: &eventHook{}}, nil
 }
 
 // Close closes the pool.
@@ -75,14 +79,21 @@ func (d *DB) Postgres() bool { return d.bun.Dialect().Name().String() == "pg" }
 
 // RunInTx runs fn in a transaction on a DB bound to it, committing when fn
 // returns nil and rolling back otherwise. Nested calls join the outer
-// transaction.
+// transaction. When the transaction wrote events and committed, the
+// OnEvents hook is called with their ids before RunInTx returns.
 func (d *DB) RunInTx(ctx context.Context, fn func(tx *DB) error) error {
 	if _, ok := d.idb.(bun.Tx); ok {
 		return fn(d)
 	}
-	return d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		return fn(&DB{bun: d.bun, idb: tx, path: d.path})
+	var emitted []string
+	err := d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		emitted = emitted[:0]
+		return fn(&DB{bun: d.bun, idb: tx, path: d.path, hook: d.hook, emitted: &emitted})
 	})
+	if err == nil && len(emitted) > 0 {
+		d.hook.call(ctx, emitted)
+	}
+	return err
 }
 
 // Exec runs a statement outside the store methods: for operators' and

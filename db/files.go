@@ -33,7 +33,10 @@ func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) (*File, error) {
 		if _, err := tx.idb.NewInsert().Model(f).Exec(ctx); err != nil {
 			return fmt.Errorf("db: insert file: %w", err)
 		}
-		return nil
+		if f.Status != StatusReady {
+			return nil
+		}
+		return tx.emitFile(ctx, f.UserID, EventFileReady, f.ID, f.CreatedAt)
 	})
 	return replaced, err
 }
@@ -54,6 +57,9 @@ func (d *DB) replaceAt(ctx context.Context, f *File) (*File, error) {
 		Set("updated_at = ?", f.CreatedAt).Where("id = ?", old.ID).Exec(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("db: replace file %s: %w", old.ID, err)
+	}
+	if err := d.emitFile(ctx, f.UserID, EventFileDeleted, old.ID, f.CreatedAt); err != nil {
+		return nil, err
 	}
 	return old, d.release(ctx, f.UserID, 0, old.Size)
 }
@@ -135,6 +141,9 @@ func (d *DB) DeleteFile(ctx context.Context, userID, id string, now int64) error
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrFileNotFound
 		}
+		if err := tx.emitFile(ctx, userID, EventFileDeleted, id, now); err != nil {
+			return err
+		}
 		return tx.release(ctx, userID, 0, f.Size)
 	})
 }
@@ -158,7 +167,10 @@ func (d *DB) FinishFile(ctx context.Context, f *File, q Quota) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrFileNotFound
 		}
-		return nil
+		if f.Status != StatusReady {
+			return nil
+		}
+		return tx.emitFile(ctx, f.UserID, EventFileReady, f.ID, f.UpdatedAt)
 	})
 }
 
@@ -178,6 +190,9 @@ func (d *DB) FailFile(ctx context.Context, f *File) error {
 			Column("status", "error_code", "error_message", "size", "storage_key", "updated_at").WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("db: fail file %s: %w", f.ID, err)
+		}
+		if err := tx.emitFile(ctx, cur.UserID, EventFileFailed, f.ID, f.UpdatedAt); err != nil {
+			return err
 		}
 		return tx.release(ctx, f.UserID, 0, cur.Size)
 	})
@@ -226,6 +241,9 @@ func (d *DB) FinishFileClean(ctx context.Context, f *File) (string, error) {
 			Column("status", "storage_key", "size", "sha256", "updated_at").WherePK().Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("db: finish clean of %s: %w", f.ID, err)
+		}
+		if err := tx.emitFile(ctx, cur.UserID, EventFileReady, f.ID, f.UpdatedAt); err != nil {
+			return err
 		}
 		old = cur.StorageKey
 		return tx.release(ctx, f.UserID, 0, cur.Size-f.Size)
@@ -289,6 +307,9 @@ func (d *DB) PurgeFile(ctx context.Context, id string, now int64) error {
 		}
 		if !expired {
 			return nil
+		}
+		if err := tx.emitFileAs(ctx, EventFileExpired, f, now); err != nil {
+			return err
 		}
 		return tx.release(ctx, f.UserID, 0, f.Size)
 	})

@@ -16,6 +16,10 @@ const (
 	PrefixFile   = "file_"
 	PrefixGrant  = "upl_"
 	PrefixAgent  = "agt_"
+	// Webhooks: an endpoint, an event of the outbox, a delivery attempt.
+	PrefixWebhook  = "whk_"
+	PrefixEvent    = "evt_"
+	PrefixDelivery = "dlv_"
 )
 
 // crockford is Crockford's base32 alphabet, in ascending byte order so that

@@ -106,6 +106,9 @@ func (d *DB) DeleteImage(ctx context.Context, userID, id string, now int64) erro
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("db: delete image %s: changed meanwhile", id)
 		}
+		if err := tx.emitImage(ctx, userID, EventImageDeleted, id, "", now); err != nil {
+			return err
+		}
 		if img.Status == StatusFailed {
 			return nil
 		}
@@ -163,6 +166,9 @@ func (d *DB) FinishImage(ctx context.Context, img *Image, kinds ...string) error
 		if err := tx.QueueVariants(ctx, img.ID, img.UpdatedAt, kinds); err != nil {
 			return err
 		}
+		if err := tx.emitImage(ctx, img.UserID, EventImageReady, img.ID, "", img.UpdatedAt); err != nil {
+			return err
+		}
 		return tx.countTransform(ctx, img.UserID, Period(img.UpdatedAt))
 	})
 }
@@ -177,6 +183,9 @@ func (d *DB) FailImage(ctx context.Context, img *Image) error {
 		err := tx.updateProcessing(ctx, img,
 			"status", "error_code", "error_message", "source_key", "updated_at")
 		if err != nil {
+			return err
+		}
+		if err := tx.emitImage(ctx, img.UserID, EventImageFailed, img.ID, "", img.UpdatedAt); err != nil {
 			return err
 		}
 		return tx.release(ctx, img.UserID, 1, img.SourceSize)

@@ -195,3 +195,70 @@ type UploadGrant struct {
 	UsedAt      *int64 `bun:"used_at"`
 	Reserved    int64  `bun:"reserved,notnull"`
 }
+
+// Webhook is an endpoint of an account that events are delivered to: a
+// URL, the event types it takes (Events, comma-separated, or "*"), and
+// the secret its deliveries are signed with. After a roll the previous
+// secret signs too, until PreviousSecretExpiresAt. FailingSince is the
+// time of the first failed attempt since the last success (nil while
+// deliveries succeed); an endpoint failing for too long is disabled
+// (DisabledAt, DisabledReason) and takes no deliveries until enabled.
+type Webhook struct {
+	bun.BaseModel `bun:"table:webhooks"`
+
+	ID                      string `bun:"id,pk"`
+	UserID                  string `bun:"user_id,notnull"`
+	URL                     string `bun:"url,notnull"`
+	Events                  string `bun:"events,notnull"`
+	Description             string `bun:"description,notnull"`
+	Secret                  string `bun:"secret,notnull"`
+	PreviousSecret          string `bun:"previous_secret,notnull"`
+	PreviousSecretExpiresAt *int64 `bun:"previous_secret_expires_at"`
+	CreatedAt               int64  `bun:"created_at,notnull"`
+	UpdatedAt               int64  `bun:"updated_at,notnull"`
+	FailingSince            *int64 `bun:"failing_since"`
+	LastSuccessAt           *int64 `bun:"last_success_at"`
+	LastFailureAt           *int64 `bun:"last_failure_at"`
+	DisabledAt              *int64 `bun:"disabled_at"`
+	DisabledReason          string `bun:"disabled_reason,notnull"`
+}
+
+// Event is a row of the outbox: a transition of an image or file
+// (Type, one of EventTypes), written in the transaction that made it,
+// with the resource as that transaction left it (Snapshot, the JSON of
+// an EventSnapshot). Seq orders events: of one resource, a later
+// transition has a larger Seq. DispatchedAt is set once a delivery task
+// is queued for each endpoint that takes it.
+type Event struct {
+	bun.BaseModel `bun:"table:events"`
+
+	Seq          int64  `bun:"seq,pk,autoincrement"`
+	ID           string `bun:"id,notnull"`
+	UserID       string `bun:"user_id,notnull"`
+	Type         string `bun:"type,notnull"`
+	ResourceID   string `bun:"resource_id,notnull"`
+	Snapshot     string `bun:"snapshot,notnull"`
+	CreatedAt    int64  `bun:"created_at,notnull"`
+	DispatchedAt *int64 `bun:"dispatched_at"`
+}
+
+// Delivery is one attempt to deliver an event to a webhook: the log a
+// client reads. Attempt counts the attempts of one delivery task from 1;
+// Manual marks a resend asked for through the API. Response holds the
+// first bytes of the answer.
+type Delivery struct {
+	bun.BaseModel `bun:"table:webhook_deliveries"`
+
+	ID         string `bun:"id,pk"`
+	WebhookID  string `bun:"webhook_id,notnull"`
+	EventID    string `bun:"event_id,notnull"`
+	EventType  string `bun:"event_type,notnull"`
+	Attempt    int    `bun:"attempt,notnull"`
+	Manual     bool   `bun:"manual,notnull"`
+	Succeeded  bool   `bun:"succeeded,notnull"`
+	StatusCode int    `bun:"status_code,notnull"`
+	LatencyMs  int64  `bun:"latency_ms,notnull"`
+	Response   string `bun:"response,notnull"`
+	Error      string `bun:"error,notnull"`
+	CreatedAt  int64  `bun:"created_at,notnull"`
+}

@@ -100,10 +100,26 @@ func (d *DB) EndVariant(ctx context.Context, v *Variant) (string, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrVariantNotFound
 		}
+		if err := tx.emitVariant(ctx, v); err != nil {
+			return err
+		}
 		source, err = tx.releaseSource(ctx, v.ImageID, v.UpdatedAt)
 		return err
 	})
 	return source, err
+}
+
+// emitVariant emits image.variant.ready when v, just ended, is ready and
+// its image live.
+func (d *DB) emitVariant(ctx context.Context, v *Variant) error {
+	if v.Status != StatusReady {
+		return nil
+	}
+	img, err := d.ImageForWork(ctx, v.ImageID)
+	if err != nil || img.DeletedAt != nil {
+		return err
+	}
+	return d.emitImage(ctx, img.UserID, EventImageVariantReady, img.ID, v.Kind, v.UpdatedAt)
 }
 
 // releaseSource forgets the staged source of a ready image once none of
