@@ -23,6 +23,7 @@ type Fetcher struct {
 	guard  *guard
 	tr     *http.Transport
 	client *http.Client
+	post   *http.Client // Post's: no redirect followed
 }
 
 // Response is a successful (200) answer. The caller must close Body.
@@ -71,6 +72,9 @@ func New(cfg Config) (*Fetcher, error) {
 		IdleConnTimeout:        30 * time.Second,
 	}
 	f.client = &http.Client{Transport: f.tr, CheckRedirect: f.checkRedirect}
+	f.post = &http.Client{Transport: f.tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 	return f, nil
 }
 
