@@ -3,6 +3,8 @@
 
 GO       ?= go
 BIN      := bin/picpipe
+# VERSION is what picpipe version reports (main.version).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 RUN_PKGS := pkg-config libvips-dev redis-server
 # curl, python3-requests and nodejs run the seeds' own client examples (seeds/);
 # redis-sentinel runs the failover tests (testenv.StartSentinel).
@@ -39,7 +41,7 @@ run: deps build
 
 ## build: compile bin/picpipe
 build:
-	$(GO) build -o $(BIN) ./cmd/picpipe
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/picpipe
 
 ## test: install what is missing, check formatting and vet, run all tests
 ## on SQLite and on a throwaway PostgreSQL cluster (127.0.0.1:55432), which
