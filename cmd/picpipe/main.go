@@ -64,6 +64,7 @@ commands read it only when they run, never for --help.`,
 		newCheckCmd(),
 		newVersionCmd(),
 		newCompletionCmd(),
+		newUploadCmd(), newLoginCmd(),
 	)
 	return root
 }
