@@ -38,9 +38,11 @@ type work struct {
 // asks asynq for the state of its task: pending, scheduled, retrying or
 // active tasks are left alone; a missing task, or one completed while its
 // row is unfinished, is enqueued again; an archived one (out of retries)
-// ends the row failed with internal, giving its quota back. It returns how
-// many tasks it enqueued and rows it ended. Running it twice changes
-// nothing more.
+// ends the row failed with internal, giving its quota back. Last, it
+// queues the webhook deliveries of events left undispatched (a crash
+// between a transition's commit and its dispatch). It returns how many
+// tasks it enqueued, rows it ended and events it dispatched. Running it
+// twice changes nothing more.
 func (s *Scheduler) Reconcile(ctx context.Context) (int, error) {
 	insp := asynq.NewInspector(s.deps.Redis)
 	defer insp.Close()
@@ -63,8 +65,9 @@ func (s *Scheduler) Reconcile(ctx context.Context) (int, error) {
 			n++
 		}
 	}
-	slog.Info("reconcile", "stuck", len(todo), "handled", n)
-	return n, nil
+	dispatched, err := s.dispatchEvents(ctx, client)
+	slog.Info("reconcile", "stuck", len(todo), "handled", n, "events_dispatched", dispatched)
+	return n + dispatched, err
 }
 
 // reconcile handles one stuck row and reports whether it did anything.

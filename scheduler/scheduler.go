@@ -38,6 +38,9 @@ type Config struct {
 	// Plans give the limits a re-enqueued fetch runs under; nil means
 	// picpipe.DefaultPlans.
 	Plans picpipe.Plans
+	// EventRetention is how long purge keeps dispatched webhook events
+	// and the delivery log; 0 means DefaultEventRetention.
+	EventRetention time.Duration
 }
 
 // Defaults applied to the zero values of Config fields.
@@ -69,13 +72,16 @@ func (c Config) withDefaults() Config {
 	if c.Plans == nil {
 		c.Plans = picpipe.DefaultPlans()
 	}
+	if c.EventRetention == 0 {
+		c.EventRetention = DefaultEventRetention
+	}
 	return c
 }
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.StuckAfter < 0 || c.PurgeGrace < 0 {
-		return errors.New("scheduler: StuckAfter and PurgeGrace must not be negative")
+	if c.StuckAfter < 0 || c.PurgeGrace < 0 || c.EventRetention < 0 {
+		return errors.New("scheduler: StuckAfter, PurgeGrace and EventRetention must not be negative")
 	}
 	for _, spec := range []string{c.ReconcileSpec, c.PurgeSpec, c.ResetSpec} {
 		if _, err := cron.ParseStandard(spec); spec != "" && err != nil {

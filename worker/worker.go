@@ -15,6 +15,7 @@ import (
 	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/jobs"
+	"picpipe/outbox"
 	"picpipe/storage"
 )
 
@@ -37,6 +38,16 @@ type Config struct {
 	// RetryDelay is the wait before retry n of a failed task; nil means
 	// asynq's exponential backoff (seconds, then minutes).
 	RetryDelay func(n int, err error) time.Duration
+	// Webhooks configures the delivery of webhooks: the links in their
+	// bodies, timeouts, retries and the disabling of failing endpoints.
+	Webhooks outbox.Config
+	// WebhookConcurrency is how many webhook deliveries run at once, on
+	// a server of their own beside the image pool; 0 means
+	// DefaultWebhookConcurrency.
+	WebhookConcurrency int
+	// WebhookBackoff is the wait before retry n of a failed delivery;
+	// nil means outbox.Backoff.
+	WebhookBackoff func(n int) time.Duration
 }
 
 // Defaults applied to the zero values of Config fields.
@@ -59,15 +70,18 @@ func (c Config) withDefaults() Config {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	if c.WebhookConcurrency == 0 {
+		c.WebhookConcurrency = DefaultWebhookConcurrency
+	}
 	return c
 }
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.Concurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 {
+	if c.Concurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
 		return errors.New("worker: Concurrency and the intervals must not be negative")
 	}
-	return nil
+	return c.Webhooks.Validate()
 }
 
 // Deps are the parts a worker runs on.
@@ -76,7 +90,9 @@ type Deps struct {
 	Store     storage.Store
 	Redis     asynq.RedisConnOpt // one server or a master under Sentinel (jobs.RedisOpt)
 	Processor *imaging.Processor
-	// Fetcher fetches remote URLs for ingest:url; nil refuses those tasks.
+	// Fetcher fetches remote URLs for ingest:url and sends the webhooks,
+	// under one address policy; nil refuses ingest:url tasks and serves
+	// no webhooks.
 	Fetcher *fetch.Fetcher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -88,6 +104,8 @@ type Worker struct {
 	deps  Deps
 	srv   *asynq.Server
 	mux   *asynq.ServeMux
+	hooks *asynq.Server // QueueWebhooks alone; nil without a Fetcher
+	hmux  *asynq.ServeMux
 	queue *asynq.Client
 	rdb   redis.UniversalClient
 }
@@ -122,6 +140,10 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	w.mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
 	w.mux.HandleFunc(jobs.TypeFileClean, w.cleanFile)
+	var err error
+	if w.hooks, w.hmux, err = w.newWebhookServer(); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -137,7 +159,14 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.srv.Start(w.mux); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
-	slog.Info("worker started", "concurrency", w.cfg.Concurrency)
+	if w.hooks != nil {
+		if err := w.hooks.Start(w.hmux); err != nil {
+			w.srv.Shutdown()
+			return fmt.Errorf("worker: start webhooks: %w", err)
+		}
+		defer w.hooks.Shutdown()
+	}
+	slog.Info("worker started", "concurrency", w.cfg.Concurrency, "webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
 	w.srv.Shutdown()
 	slog.Info("worker stopped")
