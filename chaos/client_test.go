@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -128,10 +130,11 @@ func (s *slowReader) Read(p []byte) (int, error) {
 
 // imageView is the part of an Image the suite reads.
 type imageView struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	URL    string `json:"url"`
-	Error  struct {
+	ID       string `json:"id"`
+	Status   string `json:"status"`
+	URL      string `json:"url"`
+	Filename string `json:"filename"`
+	Error    struct {
 		Code string `json:"code"`
 	} `json:"error"`
 }
@@ -158,19 +161,40 @@ func (s *stack) image(ctx context.Context, key, id string) (int, imageView, erro
 	return resp.StatusCode, v, err
 }
 
-// fetchLink reads a direct link whole and returns its status.
-func (s *stack) fetchLink(ctx context.Context, url string) (int, error) {
+// fetchLink reads a direct link whole and returns its status and, on
+// 200, the SHA-256 of the body; a body that is not an image is an error.
+func (s *stack) fetchLink(ctx context.Context, url string) (int, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	resp, err := s.http.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp.StatusCode, "", err
+	}
+	if ct := http.DetectContentType(b); !strings.HasPrefix(ct, "image/") {
+		return resp.StatusCode, "", fmt.Errorf("%d bytes of %s, not an image", len(b), ct)
+	}
+	return resp.StatusCode, fmt.Sprintf("%x", sha256.Sum256(b)), nil
+}
+
+// viaEachAPI returns link as it reads through each API process of the
+// stack: itself when there is one; otherwise with its origin (the proxy)
+// replaced by each process's own.
+func (s *stack) viaEachAPI(link string) []string {
+	if len(s.apis) == 1 {
+		return []string{link}
+	}
+	var out []string
+	for _, a := range s.apis {
+		out = append(out, a.url+strings.TrimPrefix(link, s.apiURL))
+	}
+	return out
 }

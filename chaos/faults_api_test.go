@@ -26,7 +26,7 @@ func killAPI(batch int) scenario {
 			time.Sleep(killAfter)
 			r.faultEnd = time.Now()
 			r.api.kill()
-			if err := r.startAPI(); err != nil {
+			if err := r.startAPI(r.api); err != nil {
 				t.Fatal(err)
 			}
 			wait()

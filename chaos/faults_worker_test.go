@@ -17,7 +17,7 @@ func killWorker(batch int) scenario {
 			r.midEncode()
 			r.faultEnd = time.Now()
 			r.worker.kill()
-			if err := r.startWorker(); err != nil {
+			if err := r.startWorker(r.worker); err != nil {
 				t.Fatal(err)
 			}
 		}}
@@ -47,7 +47,7 @@ func termWorker(batch int) scenario {
 			default:
 				r.note("the worker exited %v after SIGTERM (shutdown timeout %v)", took, workerShutdown)
 			}
-			if err := r.startWorker(); err != nil {
+			if err := r.startWorker(r.worker); err != nil {
 				t.Fatal(err)
 			}
 		}}

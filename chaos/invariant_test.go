@@ -102,14 +102,28 @@ func (r *run) count(status string) {
 	}
 }
 
-// checkLink fetches a ready image's direct link.
+// checkLink fetches a ready image's direct link through every API
+// process of the stack: each must serve an image, the same one.
 func (r *run) checkLink(ctx context.Context, id, url string) {
 	if url == "" {
 		r.t.Errorf("%s is ready without a url", id)
 		return
 	}
-	if code, err := r.fetchLink(ctx, url); code != http.StatusOK || err != nil {
-		r.t.Errorf("%s is ready but its link %s answers %d, %v; want 200", id, url, code, err)
+	if !strings.HasPrefix(url, r.apiURL+"/") {
+		r.t.Errorf("%s: link %s is not under the public URL %s", id, url, r.apiURL)
+		return
+	}
+	first := ""
+	for _, u := range r.viaEachAPI(url) {
+		code, sum, err := r.fetchLink(ctx, u)
+		switch {
+		case code != http.StatusOK || err != nil:
+			r.t.Errorf("%s is ready but its link %s answers %d, %v; want 200 and an image", id, u, code, err)
+		case first == "":
+			first = sum
+		case sum != first:
+			r.t.Errorf("%s: its link %s serves other bytes than through the first API process", id, u)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func runScenario(t *testing.T, sc scenario, spec suiteSpec, rep *report) {
 				res.passed = !t.Failed()
 				rep.add(*res)
 			})
-			s := newStack(t, blobs)
+			s := newStack(t, stackOptions{blobs: blobs})
 			r := s.newRun(t, res)
 			sc.inject(t, r)
 			r.finish(sc.bound, spec.settle)

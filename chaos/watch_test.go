@@ -41,16 +41,17 @@ type watcher struct {
 	s   *stack
 	key string
 
-	mu    sync.Mutex
-	ups   map[string]*tracked
-	order []string
+	mu      sync.Mutex
+	ups     map[string]*tracked
+	order   []string
+	recheck time.Duration // how often a final upload is read again
 
 	stop chan struct{}
 	done chan struct{}
 }
 
 func (s *stack) watch(key string) *watcher {
-	w := &watcher{s: s, key: key, ups: map[string]*tracked{}, stop: make(chan struct{}), done: make(chan struct{})}
+	w := &watcher{s: s, key: key, ups: map[string]*tracked{}, recheck: recheckEvery, stop: make(chan struct{}), done: make(chan struct{})}
 	go w.loop()
 	return w
 }
@@ -73,6 +74,14 @@ func (w *watcher) add(a answer, file string, poison bool, sent time.Time) bool {
 		w.order = append(w.order, a.ID)
 	}
 	return true
+}
+
+// setRecheck makes final uploads be read again every d instead of
+// recheckEvery: fewer reads when there are many.
+func (w *watcher) setRecheck(d time.Duration) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.recheck = d
 }
 
 func (w *watcher) close() {
@@ -121,7 +130,7 @@ func (w *watcher) due(now time.Time) []*tracked {
 	var due []*tracked
 	for _, id := range w.order {
 		u := w.ups[id]
-		if u.final == "" || now.Sub(u.checked) >= recheckEvery {
+		if u.final == "" || now.Sub(u.checked) >= w.recheck {
 			due = append(due, u)
 		}
 	}

@@ -13,26 +13,31 @@ import (
 
 // TCPProxy forwards loopback TCP connections to a target and can cut
 // them all at once: a real network fault between a client and a server.
+// Given several targets it is a round-robin load balancer: each new
+// connection goes to the next target, and a target that refuses the
+// connection (its process is down) is passed over for the one after it,
+// as a TCP load balancer retries a failed connect.
 type TCPProxy struct {
 	// Addr is where it listens, "127.0.0.1:port".
-	Addr   string
-	target string
-	ln     net.Listener
+	Addr    string
+	targets []string
+	ln      net.Listener
 
 	mu    sync.Mutex
 	cut   bool
 	conns map[net.Conn]bool
+	next  int // the target the next connection tries first
 }
 
 // StartProxy listens on a loopback port and forwards every connection to
-// target until the test ends.
-func StartProxy(t testing.TB, target string) *TCPProxy {
+// target — or, given more targets, to each in turn — until the test ends.
+func StartProxy(t testing.TB, target string, more ...string) *TCPProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &TCPProxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
+	p := &TCPProxy{Addr: ln.Addr().String(), targets: append([]string{target}, more...), ln: ln, conns: map[net.Conn]bool{}}
 	done := make(chan struct{})
 	go func() { defer close(done); p.accept() }()
 	t.Cleanup(func() {
@@ -69,7 +74,7 @@ func (p *TCPProxy) track(c net.Conn) bool {
 }
 
 func (p *TCPProxy) forward(c net.Conn) {
-	s, err := net.DialTimeout("tcp", p.target, 5*time.Second)
+	s, err := p.dial()
 	if err != nil || !p.track(s) {
 		c.Close()
 		if s != nil {
@@ -84,6 +89,23 @@ func (p *TCPProxy) forward(c net.Conn) {
 	delete(p.conns, c)
 	delete(p.conns, s)
 	p.mu.Unlock()
+}
+
+// dial connects to the next target in turn, passing over those that
+// refuse, and returns the last error when none answers.
+func (p *TCPProxy) dial() (net.Conn, error) {
+	p.mu.Lock()
+	first := p.next
+	p.next = (p.next + 1) % len(p.targets)
+	p.mu.Unlock()
+	var err error
+	for i := range p.targets {
+		var s net.Conn
+		if s, err = net.DialTimeout("tcp", p.targets[(first+i)%len(p.targets)], 5*time.Second); err == nil {
+			return s, nil
+		}
+	}
+	return nil, err
 }
 
 // Cut closes every forwarded connection and closes each new one as soon

@@ -84,6 +84,9 @@ func (s *S3Server) Bucket(t testing.TB) string {
 	return u.String()
 }
 
+// LogPath is the file the server's output goes to, across restarts.
+func (s *S3Server) LogPath() string { return s.log }
+
 // Kill stops the server with SIGKILL, as a crash would, and waits until
 // it is gone.
 func (s *S3Server) Kill(t testing.TB) {
