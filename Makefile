@@ -33,7 +33,7 @@ FUZZTIME_SHORT ?= 2s
 # stalls short runs on large seeds).
 FUZZMINTIME ?= 10s
 
-.PHONY: run build test chaos vet deps deps-test deps-bench bench clean fuzz
+.PHONY: run build test chaos soak vet deps deps-test deps-bench bench clean fuzz
 
 ## run: install what is missing, build, and run everything on this machine
 run: deps build
@@ -78,6 +78,15 @@ fuzz:
 ## test runs only its short subset). PICPIPE_CHAOS_REPORT=FILE keeps the table.
 chaos: deps-test
 	$(GO) test -count=1 -tags chaos -run . -timeout 90m -v ./chaos/
+
+## soak: the multi-process soak with zero loss: 2 picpipe api behind a
+## round-robin proxy, picpipe worker x1 then x2, one scheduler, PostgreSQL,
+## redis-server and an S3 server (versitygw, built into GOCACHE); 1000
+## uploads from 8 clients with a worker and an API process killed midway
+## (about 20-30 minutes). Prints the figures (throughput, p50/p99, losses);
+## PICPIPE_SOAK_REPORT=FILE keeps the table. make test runs a short one.
+soak: deps-test
+	$(GO) test -count=1 -tags soak -run '^TestSoak$$' -timeout 120m -v ./chaos/
 
 ## bench: measure picpipe against the vips CLI on real photos and rewrite
 ## BENCHMARKS.md (~10 minutes; not part of test or CI). The seed mounts

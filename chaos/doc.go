@@ -26,6 +26,19 @@
 //	make chaos
 //	go test -tags chaos -run . -timeout 90m -v ./chaos/
 //
+// TestSoak is the multi-process soak on the same harness: two `picpipe
+// api` behind a round-robin proxy, workers, the scheduler, PostgreSQL,
+// redis-server and an S3 server (versitygw) holding the blobs; clients
+// upload while a worker and an API process are killed, and afterwards
+// every upload must be acknowledged and ready, served by every API
+// process, made once (rows and bucket objects), and `picpipe check`
+// clean. It prints throughput and latency figures. Without build tags it
+// is short (100 uploads); the build tag soak runs 1000 uploads with one
+// worker and then with two:
+//
+//	make soak
+//	go test -tags soak -run '^TestSoak$' -timeout 120m -v ./chaos/
+//
 // It needs redis-server, the PostgreSQL server binaries, the vips CLI and
 // Go on the machine (`make test` installs them). PICPIPE_CHAOS_LOGS, when
 // set, names a directory the processes' logs are copied into.

@@ -132,6 +132,7 @@ type soakFigures struct {
 	load     time.Duration
 	span     time.Duration // the first upload sent → the last image ready
 	perSec   float64       // ready images / span
+	loadRate float64       // images ready while the load ran / load
 	ackP50   time.Duration // upload latency: request → acknowledging answer
 	ackP99   time.Duration
 	readyP50 time.Duration // the first attempt sent → the image seen ready
@@ -177,7 +178,7 @@ func runSoak(t *testing.T, spec soakSpec, workers int, images []string, f *soakF
 
 	r.finish(spec.bound, spec.settle)
 	ready := r.soakRows(ups, f)
-	r.soakLatencies(ups, start, f)
+	r.soakLatencies(ups, start, start.Add(f.load), f)
 	f.objects = r.auditBucket(ready, checkCleanAfter, f)
 	r.auditDataDir()
 }
@@ -225,7 +226,7 @@ func (r *run) soakFaults(spec soakSpec, answered *atomic.Int64, start time.Time,
 	worker := during(func() {
 		waitAnswered(spec.killWorkerAt)
 		active := r.activeTasks(r.worker.pid())
-		event("kill -9 of %s at %s (%d uploads answered, %d tasks running in it)",
+		event("kill -9 of %s at %s (%d uploads answered; %d tasks running in it at its last heartbeat)",
 			r.worker.name, at(), answered.Load(), active)
 		r.worker.kill()
 		time.Sleep(spec.workerDown)
@@ -368,14 +369,15 @@ func (s *stack) listImages(ctx context.Context, key string) ([]imageView, error)
 }
 
 // soakLatencies computes the throughput and the latencies from what the
-// clients and the watcher saw.
-func (r *run) soakLatencies(ups []soakUpload, start time.Time, f *soakFigures) {
+// clients and the watcher saw; the load ran from start to end.
+func (r *run) soakLatencies(ups []soakUpload, start, end time.Time, f *soakFigures) {
 	seen := map[string]tracked{}
 	for _, u := range r.w.snapshot() {
 		seen[u.id] = u
 	}
 	var acks, toReady []time.Duration
 	var last time.Time
+	during := 0
 	for _, u := range ups {
 		if !u.ack.acked() {
 			continue
@@ -383,6 +385,9 @@ func (r *run) soakLatencies(ups []soakUpload, start time.Time, f *soakFigures) {
 		acks = append(acks, u.ack.Took)
 		if w, ok := seen[u.ack.ID]; ok && w.final == "ready" {
 			toReady = append(toReady, w.finalAt.Sub(u.sent))
+			if !w.finalAt.After(end) {
+				during++
+			}
 			if w.finalAt.After(last) {
 				last = w.finalAt
 			}
@@ -394,6 +399,7 @@ func (r *run) soakLatencies(ups []soakUpload, start time.Time, f *soakFigures) {
 		f.span = last.Sub(start)
 		f.perSec = float64(len(toReady)) / f.span.Seconds()
 	}
+	f.loadRate = float64(during) / end.Sub(start).Seconds()
 }
 
 // percentile is the nearest-rank q-quantile of ds; 0 when empty.
@@ -552,20 +558,21 @@ func (r *soakReport) table() string {
 		"blobs in S3 (versitygw); kill -9 of a worker at %.0f %% of the uploads (back %v later), kill -9 of an API process at %.0f %% (back %v later)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), sp.uploads, sp.clients, strings.Join(names, ", "), sp.apis, workerWorkers,
 		100*sp.killWorkerAt, sp.workerDown, 100*sp.restartAPIAt, sp.apiDown)
-	b.WriteString("| workers | ready/s | upload p50 | upload p99 | to ready p50 | to ready p99 | acknowledged (answers) | ready / failed | lost | duplicated | retried | drain | bucket objects | picpipe check | result |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| workers | ready/s | ready/s during the load | upload p50 | upload p99 | to ready p50 | to ready p99 | acknowledged (answers) | ready / failed | lost | duplicated | retried | drain | bucket objects | picpipe check | result |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	slices.SortFunc(r.rows, func(a, b soakFigures) int { return cmp.Compare(a.workers, b.workers) })
 	for _, f := range r.rows {
 		verdict := "pass"
 		if !f.passed {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "| %d | %.2f | %v | %v | %v | %v | %d of %d (%s) | %d / %d | %d | %d | %d | %s | %s | %s | %s |\n",
-			f.workers, f.perSec, ms(f.ackP50), ms(f.ackP99), ms(f.readyP50), ms(f.readyP99),
+		fmt.Fprintf(&b, "| %d | %.2f | %.2f | %v | %v | %v | %v | %d of %d (%s) | %d / %d | %d | %d | %d | %s | %s | %s | %s |\n",
+			f.workers, f.perSec, f.loadRate, ms(f.ackP50), ms(f.ackP99), ms(f.readyP50), ms(f.readyP99),
 			f.acked, f.uploads, f.answers, f.ready, f.failed, f.lost+f.unacked, f.dupes, f.retried,
 			recoveryString(f.result), orDash(f.objects), orDash(f.check), verdict)
 	}
-	b.WriteString("\nready/s: images ready ÷ (first upload sent → last image seen ready); upload: request → acknowledging answer (201, 202, or 200 for a retry found done); " +
+	b.WriteString("\nready/s: images ready ÷ (first upload sent → last image seen ready), the stragglers of the faults included; " +
+		"ready/s during the load: images ready by the time the last upload was answered ÷ (first upload sent → last upload answered); upload: request → acknowledging answer (201, 202, or 200 for a retry found done); " +
 		"to ready: first attempt sent → image seen ready; lost: acknowledged but missing or not final, plus never acknowledged; drain: last upload answered → every acknowledged upload final.\n")
 	for _, f := range r.rows {
 		for _, e := range f.faults {
