@@ -193,6 +193,6 @@ func (w *barWatcher) note(state string) { w.state.Store(state) }
 
 func (w *barWatcher) done(o outcome) {
 	w.r.ended.Add(1)
+	w.bar.Abort(true)                // its line replaces it,
 	fmt.Fprintln(w.r.p, textLine(o)) // above the bars, whole, however wide
-	w.bar.Abort(true)
 }
