@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -140,24 +141,36 @@ func TestSentinelQueueAndWaiterFollowFailover(t *testing.T) {
 	insp := asynq.NewInspector(opt)
 	defer insp.Close()
 
-	// round enqueues the task of id within enqueueWithin, and wants the
-	// waiter to hear its announcement within 5 s of the enqueue.
-	round := func(id string, enqueueWithin time.Duration) {
+	// round enqueues the task of id until it is on master, within
+	// enqueueWithin, and wants the inspector to find it there and the
+	// waiter to hear its announcement within 5 s. It returns how many
+	// enqueues were acknowledged but did not land on master: right after
+	// a forced failover a client may still write to the old master, which
+	// takes writes until the sentinels demote it, and then drops them
+	// (picpipe's reconcile enqueues such a task again).
+	round := func(id, master string, enqueueWithin time.Duration) (strayed int) {
 		t.Helper()
+		direct := redis.NewClient(&redis.Options{Addr: master, Password: sen.Password})
+		defer direct.Close()
 		task, _ := jobs.NewImageProcessTask(id, false)
 		deadline := time.Now().Add(enqueueWithin)
 		for {
 			_, err := q.Enqueue(task)
-			if err == nil {
-				break
+			if err == nil || errors.Is(err, asynq.ErrTaskIDConflict) {
+				if n, _ := direct.Exists(ctx, "asynq:{default}:t:"+id).Result(); n == 1 {
+					break
+				}
+				if err == nil {
+					strayed++
+				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("enqueue %s: %v", id, err)
+				t.Fatalf("task %s not on the master %s within %v: %v", id, master, enqueueWithin, err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		if _, err := insp.GetTaskInfo(jobs.QueueDefault, id); err != nil {
-			t.Fatalf("task %s not found on the master: %v", id, err)
+			t.Fatalf("the inspector does not find task %s on the master: %v", id, err)
 		}
 		ch, cancel := w.Wait(id)
 		defer cancel()
@@ -170,7 +183,7 @@ func TestSentinelQueueAndWaiterFollowFailover(t *testing.T) {
 			}
 			select {
 			case <-ch:
-				return
+				return strayed
 			case <-time.After(100 * time.Millisecond):
 			}
 			if time.Now().After(deadline) {
@@ -178,25 +191,19 @@ func TestSentinelQueueAndWaiterFollowFailover(t *testing.T) {
 			}
 		}
 	}
-	round("img_before", 5*time.Second)
 	old := sen.Master(t)
+	round("img_before", old, 5*time.Second)
 	start := time.Now()
 	sen.Failover(t)
 	now := sen.WaitFailover(t, old, 20*time.Second)
 	agreed := time.Since(start)
-	round("img_after", 20*time.Second)
-	t.Logf("SENTINEL FAILOVER %s → %s: sentinels agreed after %v, queue and waiter back after %v",
-		old, now, agreed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	strayed := round("img_after", now, 20*time.Second)
+	t.Logf("SENTINEL FAILOVER %s → %s: sentinels agreed after %v, queue and waiter back after %v (%d enqueues went to the old master meanwhile)",
+		old, now, agreed.Round(time.Millisecond), time.Since(start).Round(time.Millisecond), strayed)
 
-	// The task enqueued before the failover is on the new master too (it
-	// was replicated), and the client writes to the new master, not the
-	// demoted one.
+	// The task enqueued before the failover is on the new master too: it
+	// was replicated.
 	if _, err := insp.GetTaskInfo(jobs.QueueDefault, "img_before"); err != nil {
 		t.Errorf("after the failover: task enqueued before it: %v", err)
-	}
-	direct := redis.NewClient(&redis.Options{Addr: now, Password: sen.Password})
-	defer direct.Close()
-	if n, err := direct.Exists(ctx, "asynq:{default}:t:img_after").Result(); err != nil || n != 1 {
-		t.Errorf("the new master %s lacks the task enqueued after the failover: %d, %v", now, n, err)
 	}
 }

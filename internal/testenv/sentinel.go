@@ -246,8 +246,8 @@ func (s *Sentinel) waitSynced(ctx context.Context, addr string) error {
 	})
 }
 
-// waitSentinel waits until the sentinel at addr knows the master, its
-// replica and the other sentinels.
+// waitSentinel waits until the sentinel at addr knows the master, the
+// other sentinels, and its replica well enough to promote it.
 func (s *Sentinel) waitSentinel(ctx context.Context, addr string) error {
 	c := s.sentinelClient(addr)
 	defer c.Close()
@@ -259,6 +259,15 @@ func (s *Sentinel) waitSentinel(ctx context.Context, addr string) error {
 		if m["num-slaves"] != "1" || m["num-other-sentinels"] != strconv.Itoa(len(s.Sentinels)-1) ||
 			!strings.Contains(m["flags"], "master") || strings.Contains(m["flags"], "down") {
 			return fmt.Errorf("flags %s, %s replicas, %s other sentinels", m["flags"], m["num-slaves"], m["num-other-sentinels"])
+		}
+		// A replica is promoted only once the sentinel has its own report
+		// of it (before, SENTINEL FAILOVER answers NOGOODSLAVE).
+		rs, err := c.Replicas(ctx, SentinelMaster).Result()
+		if err != nil {
+			return err
+		}
+		if len(rs) != 1 || rs[0]["flags"] != "slave" || rs[0]["master-link-status"] != "ok" {
+			return fmt.Errorf("replicas as the sentinel sees them: %v", rs)
 		}
 		return nil
 	})
