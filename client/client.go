@@ -162,6 +162,10 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*http.Request, err
 			return nil, err
 		}
 	}
+	if length == 0 && body != nil {
+		body.Close() // an empty body: sent as none
+		body = http.NoBody
+	}
 	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		if body != nil {
@@ -177,9 +181,6 @@ func (c *Client) newRequest(ctx context.Context, r *request) (*http.Request, err
 // own paths (never on an absolute URL, which may be a bucket's).
 func (c *Client) setHeaders(req *http.Request, r *request, ctype string, length int64) {
 	req.ContentLength = length
-	if length == 0 && r.body != nil {
-		req.Body, req.GetBody = http.NoBody, nil
-	}
 	if ctype != "" {
 		req.Header.Set("Content-Type", ctype)
 	}
