@@ -31,7 +31,13 @@ const (
 	// ECodeStorageFull is the server out of storage space (its blob disk
 	// or its database's): the server's trouble, worth a later retry.
 	ECodeStorageFull = "storage_full"
-	ECodeInternal    = "internal"
+	// ECodeIdempotencyInProgress is a request sent with the
+	// Idempotency-Key of one still running: retry once it has finished.
+	ECodeIdempotencyInProgress = "idempotency_in_progress"
+	// ECodeIdempotencyKeyReused is an Idempotency-Key sent again with
+	// another request than the one it was first used with.
+	ECodeIdempotencyKeyReused = "idempotency_key_reused"
+	ECodeInternal             = "internal"
 )
 
 // Error is an error with a stable, client-facing code and a message that is

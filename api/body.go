@@ -57,6 +57,7 @@ type requestBody struct {
 	start       time.Time
 	setDeadline func(time.Time) error
 	tooLarge    func()    // tells the server the body went over its limit; nil: nothing to tell
+	seen        io.Writer // is given every byte read, to fingerprint the body; nil: none
 	deadline    time.Time // the one last set
 	err         error     // sticky: the body ended, failed or went over the limit
 }
@@ -93,6 +94,7 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		if b.tooLarge != nil {
 			b.tooLarge()
 		}
+		b.see(p[:n])
 		return n, b.err
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		err = picpipe.Errorf(picpipe.ECodeRequestTimeout,
@@ -103,7 +105,15 @@ func (b *requestBody) Read(p []byte) (int, error) {
 		// at the end of a body it starts its own read, deadline cleared.
 		b.err = err
 	}
+	b.see(p[:n])
 	return n, err
+}
+
+// see gives what was read to seen.
+func (b *requestBody) see(p []byte) {
+	if b.seen != nil && len(p) > 0 {
+		b.seen.Write(p)
+	}
 }
 
 // keepPace moves the read deadline to when the bytes read so far are
@@ -165,11 +175,18 @@ func signalTooLarge(w http.ResponseWriter) {
 	http.MaxBytesReader(w, io.NopCloser(strings.NewReader("!")), 0).Read(make([]byte, 1))
 }
 
+// bodyOf returns the request's body as withBody put it.
+func bodyOf(c *gin.Context) *requestBody {
+	v, _ := c.Get(ctxBody)
+	b, _ := v.(*requestBody)
+	return b
+}
+
 // setBodyLimit makes n the most bytes the request's body may have: a
 // route's own need, set before its body is read.
 func setBodyLimit(c *gin.Context, n int64) {
-	if b, ok := c.Get(ctxBody); ok {
-		b.(*requestBody).setLimit(n)
+	if b := bodyOf(c); b != nil {
+		b.setLimit(n)
 	}
 }
 
@@ -209,6 +226,10 @@ func controlBody(c *gin.Context) {
 		return
 	}
 	c.Request.Body = io.NopCloser(bytes.NewReader(b))
+	if err := bodyRead(c); err != nil {
+		fail(c, err)
+		return
+	}
 	c.Next()
 }
 

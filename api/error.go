@@ -17,21 +17,23 @@ import (
 // statusOf maps each stable error code to its HTTP status. It is the only
 // place that does.
 var statusOf = map[string]int{
-	picpipe.ECodeInvalidRequest:       http.StatusBadRequest,
-	picpipe.ECodeUnsupportedFormat:    http.StatusBadRequest,
-	picpipe.ECodeFileTooLarge:         http.StatusBadRequest,
-	picpipe.ECodeUnauthorized:         http.StatusUnauthorized,
-	picpipe.ECodeForbidden:            http.StatusForbidden,
-	picpipe.ECodeNotFound:             http.StatusNotFound,
-	picpipe.ECodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
-	picpipe.ECodeDecodeFailed:         http.StatusUnprocessableEntity,
-	picpipe.ECodeTooManyPixels:        http.StatusUnprocessableEntity,
-	picpipe.ECodeFetchFailed:          http.StatusUnprocessableEntity,
-	picpipe.ECodeRequestTimeout:       http.StatusRequestTimeout,
-	picpipe.ECodeRateLimited:          http.StatusTooManyRequests,
-	picpipe.ECodeQuotaExceeded:        http.StatusTooManyRequests,
-	picpipe.ECodeTranscodeUnavailable: http.StatusServiceUnavailable,
-	picpipe.ECodeUnavailable:          http.StatusServiceUnavailable,
+	picpipe.ECodeInvalidRequest:        http.StatusBadRequest,
+	picpipe.ECodeUnsupportedFormat:     http.StatusBadRequest,
+	picpipe.ECodeFileTooLarge:          http.StatusBadRequest,
+	picpipe.ECodeUnauthorized:          http.StatusUnauthorized,
+	picpipe.ECodeForbidden:             http.StatusForbidden,
+	picpipe.ECodeNotFound:              http.StatusNotFound,
+	picpipe.ECodePayloadTooLarge:       http.StatusRequestEntityTooLarge,
+	picpipe.ECodeDecodeFailed:          http.StatusUnprocessableEntity,
+	picpipe.ECodeTooManyPixels:         http.StatusUnprocessableEntity,
+	picpipe.ECodeFetchFailed:           http.StatusUnprocessableEntity,
+	picpipe.ECodeRequestTimeout:        http.StatusRequestTimeout,
+	picpipe.ECodeIdempotencyInProgress: http.StatusConflict,
+	picpipe.ECodeIdempotencyKeyReused:  http.StatusUnprocessableEntity,
+	picpipe.ECodeRateLimited:           http.StatusTooManyRequests,
+	picpipe.ECodeQuotaExceeded:         http.StatusTooManyRequests,
+	picpipe.ECodeTranscodeUnavailable:  http.StatusServiceUnavailable,
+	picpipe.ECodeUnavailable:           http.StatusServiceUnavailable,
 	// A full disk is 503, not 507 Insufficient Storage: it is a passing
 	// condition of the server (the purge frees space), and 503 with
 	// Retry-After is what clients, proxies and retry libraries know to

@@ -88,29 +88,46 @@ func (s *Server) createImage(c *gin.Context) {
 	plan := s.planOf(user)
 	id := db.NewID(db.PrefixImage)
 	in, err := s.imageIntake(c, "staging/"+user.ID+"/"+id, plan.MaxUploadBytes)
+	if err == nil {
+		if err = bodyRead(c); err != nil {
+			s.dropIntake(c.Request.Context(), in)
+		}
+	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
 	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
 	ctx := c.Request.Context()
+	// The body is in: a client gone from here on must not cut the
+	// recording in half (its retry, with an Idempotency-Key, finds it).
+	rctx := context.WithoutCancel(ctx)
 	var (
 		img     *db.Image
 		created = true
 	)
 	if in.url != "" {
-		img, err = s.recordImageURL(ctx, user, id, in, wait > 0)
+		img, err = s.recordImageURL(rctx, user, id, in, wait > 0)
 	} else {
-		img, created, err = s.recordUpload(ctx, user, id, in, wait > 0)
+		img, created, err = s.recordUpload(rctx, user, id, in, wait > 0)
 	}
 	if err != nil {
 		fail(c, err)
 		return
 	}
+	markCommitted(c)
 	if applied != "" {
 		c.Header("Preference-Applied", applied)
 	}
 	s.respondUpload(c, s.await(ctx, img, wait), created)
+}
+
+// dropIntake removes the bytes in staged, unless they are a presigned
+// grant's: those stay the grant's, for a retry within its hour.
+func (s *Server) dropIntake(ctx context.Context, in *upload) {
+	if in.st != nil && in.grant == nil {
+		s.store.Delete(context.WithoutCancel(ctx), in.st.Key)
+	}
 }
 
 // upload is an image on its way in: staged bytes (with the presigned

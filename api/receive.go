@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"mime/multipart"
 	"slices"
 	"time"
 
@@ -47,6 +46,10 @@ func (s *Server) ReceiveFiles(c *gin.Context, spec compat.FileSpec) (*compat.Fil
 	if err != nil {
 		return nil, err
 	}
+	if err := bodyRead(c); err != nil {
+		s.dropFiles(c.Request.Context(), res.Files)
+		return nil, err
+	}
 	return s.commitFiles(c, user, spec, res)
 }
 
@@ -84,7 +87,7 @@ func (s *Server) stageFiles(c *gin.Context, user *db.User, spec compat.FileSpec)
 }
 
 // stagePartOf takes one part: a file, a kept field, or something else.
-func (s *Server) stagePartOf(ctx context.Context, part *multipart.Part, user *db.User, spec compat.FileSpec, res *compat.FileResult, parts *int) error {
+func (s *Server) stagePartOf(ctx context.Context, part *formPart, user *db.User, spec compat.FileSpec, res *compat.FileResult, parts *int) error {
 	defer part.Close()
 	name := part.FormName()
 	switch {
@@ -147,8 +150,9 @@ func (s *Server) commitFiles(c *gin.Context, user *db.User, spec compat.FileSpec
 	}
 	staged := res.Files
 	res.Files = nil
+	rctx := context.WithoutCancel(ctx) // a client gone now must not cut the recording in half
 	for i, f := range staged {
-		err := s.commitFile(ctx, user, f, spec, res.Fields, expiry)
+		err := s.commitFile(rctx, user, f, spec, res.Fields, expiry)
 		switch {
 		case err == nil:
 			res.Files = append(res.Files, f)
@@ -203,6 +207,12 @@ func (s *Server) ReceiveJSONFile(c *gin.Context, spec compat.FileSpec) (*compat.
 	if err != nil {
 		return nil, err
 	}
+	if err := bodyRead(c); err != nil {
+		if src.HasData {
+			s.dropFiles(c.Request.Context(), []*db.File{f})
+		}
+		return nil, err
+	}
 	res := &compat.FileResult{Fields: src.Fields}
 	which, err := src.OneSource(spec.Instead...)
 	if err != nil || which != "data" {
@@ -237,13 +247,15 @@ func (s *Server) FetchFile(c *gin.Context, rawURL string, spec compat.FileSpec) 
 			return nil, err
 		}
 	}
-	if _, err := s.db.InsertFile(ctx, f, db.Quota{}); err != nil {
+	rctx := context.WithoutCancel(ctx) // a client gone now must not cut the recording in half
+	if _, err := s.db.InsertFile(rctx, f, db.Quota{}); err != nil {
 		return nil, err
 	}
+	markCommitted(c)
 	wait := s.fileWait(c)
 	task, err := jobs.NewIngestURLTask(jobs.IngestFor(jobs.IngestFile, f.ID, s.planOf(user), wait > 0))
 	if err == nil {
-		err = s.enqueue(ctx, task)
+		err = s.enqueue(rctx, task)
 	}
 	if err != nil {
 		s.db.RemoveFile(context.WithoutCancel(ctx), f)
@@ -271,7 +283,7 @@ func (s *Server) Guard(agents bool) []gin.HandlerFunc {
 	if agents {
 		auth = s.authenticateAgent
 	}
-	return []gin.HandlerFunc{auth, requireScope(db.ScopeUpload), s.limitUploads, s.checkQuota(false)}
+	return []gin.HandlerFunc{auth, requireScope(db.ScopeUpload), s.idempotent, s.limitUploads, s.checkQuota(false)}
 }
 
 // ControlBody implements compat.Core.

@@ -34,21 +34,23 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	r.GET("/f/:user/:file", s.deliverFile)
 	r.HEAD("/f/:user/:file", s.deliverFile)
 
-	// Each route needs its scope of the API key (db.Scopes).
+	// Each route needs its scope of the API key (db.Scopes); every POST
+	// then takes an Idempotency-Key (idem), before anything reads its body.
 	upload, read, del, keys := requireScope(db.ScopeUpload), requireScope(db.ScopeRead),
 		requireScope(db.ScopeDelete), requireScope(db.ScopeKeys)
+	idem := s.idempotent
 	v1 := r.Group("/v1", s.authenticate)
-	v1.POST("/images", upload, s.limitUploads, s.checkQuota(true), s.createImage)
+	v1.POST("/images", upload, idem, s.limitUploads, s.checkQuota(true), s.createImage)
 	v1.GET("/images", read, s.listImages)
 	v1.GET("/images/:id", read, s.getImage)
 	v1.DELETE("/images/:id", del, s.deleteImage)
-	v1.POST("/files", upload, s.limitUploads, s.checkQuota(false), s.createFiles)
+	v1.POST("/files", upload, idem, s.limitUploads, s.checkQuota(false), s.createFiles)
 	v1.GET("/files", read, s.listFiles)
 	v1.GET("/files/:id", read, s.getFile)
 	v1.DELETE("/files/:id", del, s.deleteFile)
-	v1.POST("/uploads/presign", upload, controlBody, s.limitUploads, s.checkQuota(true), s.presign)
+	v1.POST("/uploads/presign", upload, idem, controlBody, s.limitUploads, s.checkQuota(true), s.presign)
 	v1.GET("/usage", read, s.usage)
-	v1.POST("/keys", keys, controlBody, s.createKey)
+	v1.POST("/keys", keys, idem, controlBody, s.createKey)
 	v1.GET("/keys", keys, s.listKeys)
 	v1.DELETE("/keys/:id", keys, s.revokeKey)
 

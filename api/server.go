@@ -168,6 +168,7 @@ type Server struct {
 	now     func() time.Time
 	router  *gin.Engine
 	signer  uploadSigner
+	leases  *leaseKeeper
 }
 
 // New builds the API and subscribes to completion announcements. Close
@@ -194,6 +195,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		s.now = time.Now
 	}
 	s.limiter = redis_rate.NewLimiter(s.rdb)
+	s.leases = startLeaseKeeper(s.db, s.now)
 	w, err := jobs.NewWaiter(ctx, s.rdb)
 	if err != nil {
 		s.Close()
@@ -214,6 +216,9 @@ func (s *Server) Handler() http.Handler { return s.router }
 func (s *Server) Close() error {
 	if s.waiter != nil {
 		s.waiter.Close()
+	}
+	if s.leases != nil {
+		s.leases.close()
 	}
 	return s.rdb.Close()
 }

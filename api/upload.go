@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"mime"
-	"mime/multipart"
 
 	"github.com/gin-gonic/gin"
 
@@ -38,8 +37,9 @@ func (s *Server) fileGate(policy *sniff.Policy) *intake.FileGate {
 }
 
 // multipartBody checks that the request is multipart/form-data, bounds
-// its body to limit plus the multipart overhead, and returns its reader.
-func multipartBody(c *gin.Context, limit int64, want string) (*multipart.Reader, error) {
+// its body to limit plus the multipart overhead, and returns its reader
+// (which prints the parts for an Idempotency-Key, bodyPrint).
+func multipartBody(c *gin.Context, limit int64, want string) (*partReader, error) {
 	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if ct != "multipart/form-data" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with %s", want)
@@ -49,7 +49,10 @@ func multipartBody(c *gin.Context, limit int64, want string) (*multipart.Reader,
 	if err != nil {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
 	}
-	return mr, nil
+	if p := bodyPrintOf(c); p != nil {
+		return p.parts(mr), nil
+	}
+	return &partReader{mr: mr}, nil
 }
 
 // stageMultipart streams the multipart "file" part of the request into
@@ -86,7 +89,7 @@ func (s *Server) stageMultipart(c *gin.Context, key string, limit int64) (_ *sta
 }
 
 // stagePart handles one multipart part: the file or an option field.
-func (s *Server) stagePart(ctx context.Context, part *multipart.Part, st *staged) error {
+func (s *Server) stagePart(ctx context.Context, part *formPart, st *staged) error {
 	defer part.Close()
 	name := part.FormName()
 	if name == "file" {

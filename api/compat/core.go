@@ -14,7 +14,8 @@ import (
 type Core interface {
 	// Guard returns the handlers every upload route of a mount runs
 	// first: authentication (an API key, or also an Agent name when
-	// agents is set), the upload rate limit and the quota precheck.
+	// agents is set), the Idempotency-Key, the upload rate limit and the
+	// quota precheck.
 	// Their refusals are rendered by the route's Renderer (SetRenderer).
 	Guard(agents bool) []gin.HandlerFunc
 	// ControlBody returns the handler that reads a route's small JSON

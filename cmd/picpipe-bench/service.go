@@ -177,7 +177,7 @@ func totalBytes(c []image) float64 {
 // picpipe worker runs with: PICPIPE_WORKER_POLL_INTERVAL 50 ms), on a
 // separate Redis database of the stack's redis-server.
 func pickup(rep *report, s *stack, n int) error {
-	opt, err := asynq.ParseRedisURI(strings.TrimSuffix(s.redisURL, "/0") + "/1")
+	opt, err := jobs.RedisOpt(strings.TrimSuffix(s.redisURL, "/0") + "/1")
 	if err != nil {
 		return err
 	}

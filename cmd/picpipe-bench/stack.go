@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"picpipe/jobs"
 )
 
 // benchPlans lifts the free plan's limits: no image or storage quota, no
@@ -79,7 +81,7 @@ func newStack(bin, root, name string, workerConcurrency int) (*stack, error) {
 		"PICPIPE_STUCK_AFTER=1h",
 		"MALLOC_ARENA_MAX="+envOr("MALLOC_ARENA_MAX", "2"),
 	)
-	opt, err := asynq.ParseRedisURI(s.redisURL)
+	opt, err := jobs.RedisOpt(s.redisURL)
 	if err != nil {
 		return nil, err
 	}
