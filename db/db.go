@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
@@ -27,10 +29,17 @@ type DB struct {
 	emitted *[]string
 }
 
+// DefaultMaxConns is the most connections a process opens to
+// PostgreSQL, unless its URL's pool_max_conns says otherwise; as many are
+// kept open when idle.
+const DefaultMaxConns = 16
+
 // Open connects to dsn: "postgres://…" or "postgresql://…" for PostgreSQL,
 // "sqlite://PATH" or a bare file path for SQLite (the file's directory is
 // created). SQLite runs with a busy timeout and foreign keys on, in WAL
-// mode once migrated.
+// mode once migrated. A PostgreSQL URL may end in pool_max_conns=N (as
+// pgx's pools take it): the most connections of this process's pool,
+// DefaultMaxConns when absent.
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	var (
 		bdb        *bun.DB
@@ -38,10 +47,16 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	)
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		dsn, max, err := poolSize(dsn)
+		if err != nil {
+			return nil, err
+		}
 		sqldb, err := openCoded("pgx", dsn)
 		if err != nil {
 			return nil, fmt.Errorf("db: open postgres: %w", err)
 		}
+		sqldb.SetMaxOpenConns(max)
+		sqldb.SetMaxIdleConns(max)
 		bdb = bun.NewDB(sqldb, pgdialect.New())
 	default:
 		path := strings.TrimPrefix(dsn, "sqlite://")
@@ -115,4 +130,26 @@ func (d *DB) selectForUpdate(model any) *bun.SelectQuery {
 		q = q.For("UPDATE")
 	}
 	return q
+}
+
+// poolSize takes pool_max_conns out of a PostgreSQL URL (the server would
+// refuse it as a setting of its own): the URL without it, and its value,
+// DefaultMaxConns when absent.
+func poolSize(dsn string) (string, int, error) {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", 0, errors.New("db: the PostgreSQL URL does not parse") // its text may hold a password
+	}
+	q := u.Query()
+	v := q.Get("pool_max_conns")
+	if !q.Has("pool_max_conns") {
+		return dsn, DefaultMaxConns, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return "", 0, fmt.Errorf("db: pool_max_conns=%q: want a whole number of connections, 1 or more", v)
+	}
+	q.Del("pool_max_conns")
+	u.RawQuery = q.Encode()
+	return u.String(), n, nil
 }
