@@ -22,6 +22,9 @@
 //	                a loader failure here is decode_failed
 //	cleanWebP       drop non-image chunks from the RIFF container
 //	verifyOutput    sniff the output, check its container is clean
+//	keepOriginal    a source of the target format that shows the same
+//	                picture and is no larger than the encode is served
+//	                instead, its metadata removed losslessly (Output.Original)
 //
 // libvips is reached through cgo helpers of this package rather than
 // bimg's Process, which cannot do what the pipeline needs on libvips 8.14:

@@ -11,9 +11,10 @@ import (
 // EXIF and XMP would be items of type "Exif" and "mime", and an ICC profile
 // a colr property of type "prof" or "rICC" in meta/iprp/ipco.
 
-// avifItemTypes are the item types a clean AVIF may have: coded images and
-// grids of them.
-var avifItemTypes = map[string]bool{"av01": true, "grid": true}
+// avifItemTypes are the item types a clean AVIF may have: coded images,
+// grids of them, and "free", the type package strip gives a metadata item
+// of a kept original (keepOriginal) after zeroing its bytes.
+var avifItemTypes = map[string]bool{"av01": true, "grid": true, "free": true}
 
 // bmffBox is one box of an ISO-BMFF file.
 type bmffBox struct {

@@ -66,4 +66,9 @@ type Output struct {
 	MIME   string // "image/webp", "image/gif" or "image/avif"
 	// Width and Height are the displayed size in pixels (of one frame).
 	Width, Height int
+	// Original reports that Data is the source itself with its metadata
+	// removed losslessly, not an encode: it was no larger than the encode
+	// and shows the same picture (see keepOriginal), or it is an animated
+	// GIF passed through.
+	Original bool
 }

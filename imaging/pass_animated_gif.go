@@ -25,7 +25,7 @@ func passAnimatedGIF(pctx *pipelineContext) error {
 	}
 	pctx.output = &Output{
 		Data: data, Format: "gif", MIME: "image/gif",
-		Width: info.Width, Height: info.Height,
+		Width: info.Width, Height: info.Height, Original: true,
 	}
 	pctx.done = true
 	return verifyOutput(pctx)

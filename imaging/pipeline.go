@@ -17,8 +17,8 @@ type step func(pctx *pipelineContext) error
 // encode once.
 var (
 	inspectSteps = []step{sniffSource, checkContainer, readHeader, checkBudget}
-	webpSteps    = []step{passAnimatedGIF, checkJPEGScan, loadImage, stripMetadata, encodeWebP, cleanWebP, verifyOutput}
-	avifSteps    = []step{refuseAnimated, checkJPEGScan, loadImage, stripMetadata, encodeAVIF, verifyOutput}
+	webpSteps    = []step{passAnimatedGIF, checkJPEGScan, loadImage, stripMetadata, encodeWebP, cleanWebP, verifyOutput, keepOriginal}
+	avifSteps    = []step{refuseAnimated, checkJPEGScan, loadImage, stripMetadata, encodeAVIF, verifyOutput, keepOriginal}
 )
 
 // header is what readHeader learns without decoding.

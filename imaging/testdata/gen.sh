@@ -49,6 +49,19 @@ v copy "$tmp/photo.v" photo.heic[Q=50,strip]
 tag photo.heic
 v copy "$tmp/photo.v" photo.avif[Q=50,effort=2,strip]
 
+# Uploads compressed well already, tagged: a WebP at quality 40 (8 KB) and
+# an AVIF at Q 20 (2 KB; EXIF only, as exiftool pads XMP in a HEIF file to
+# 3 KB), whose re-encodes (WebP q82, AVIF Q 62) come out larger than they
+# are, so that the pipeline serves them as they are, without their
+# metadata; the WebP of the AVIF is larger too.
+v copy "$tmp/photo.v" small.webp[Q=40,strip]
+tag small.webp
+v copy "$tmp/photo.v" small.avif[Q=20,effort=2,strip]
+exiftool -q -q -overwrite_original \
+	-EXIF:Make=PicpipeCam -EXIF:Model=Leaky-1 -EXIF:SerialNumber=SN-31337 \
+	-EXIF:GPSLatitude=48.8584 -EXIF:GPSLatitudeRef=N \
+	-EXIF:GPSLongitude=2.2945 -EXIF:GPSLongitudeRef=E small.avif
+
 # Orientation fixtures: a 64x32 picture whose upright view has red, green,
 # blue and white quadrants (top-left, top-right, bottom-left, bottom-right).
 # orient-N.jpg stores the pixels so that applying EXIF Orientation N shows
