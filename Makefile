@@ -7,9 +7,10 @@ BIN      := bin/picpipe
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 RUN_PKGS := pkg-config libvips-dev redis-server
 # curl, python3-requests and nodejs run the seeds' own client examples (seeds/);
-# redis-sentinel runs the failover tests (testenv.StartSentinel).
+# redis-sentinel runs the failover tests (testenv.StartSentinel); chromium
+# runs the web upload page's browser test (api/webapp, through chromedp).
 TEST_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl postgresql \
-	curl python3-requests nodejs redis-sentinel
+	curl python3-requests nodejs redis-sentinel chromium
 BENCH_PKGS := $(RUN_PKGS) libvips-tools libimage-exiftool-perl
 # glibc makes an arena per thread; with libvips that fragments memory.
 export MALLOC_ARENA_MAX ?= 2

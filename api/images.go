@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"mime"
 	"net/http"
@@ -21,22 +22,32 @@ import (
 
 // imageJSON is the Image resource.
 type imageJSON struct {
-	ID               string        `json:"id"`
-	Object           string        `json:"object"`
-	Status           string        `json:"status"`
-	URL              *string       `json:"url"`
-	Format           *string       `json:"format"`
-	Filename         string        `json:"filename"`
-	SizeOriginal     int64         `json:"size_original"`
-	SizeOptimized    *int64        `json:"size_optimized"`
-	CompressionRatio *float64      `json:"compression_ratio"`
-	Width            *int          `json:"width"`
-	Height           *int          `json:"height"`
-	Quality          int           `json:"quality"`
-	Lossless         bool          `json:"lossless"`
-	Resize           *string       `json:"resize"`
-	CreatedAt        int64         `json:"created_at"`
-	Error            *errorMessage `json:"error,omitempty"`
+	ID               string   `json:"id"`
+	Object           string   `json:"object"`
+	Status           string   `json:"status"`
+	URL              *string  `json:"url"`
+	Format           *string  `json:"format"`
+	Filename         string   `json:"filename"`
+	SizeOriginal     int64    `json:"size_original"`
+	SizeOptimized    *int64   `json:"size_optimized"`
+	CompressionRatio *float64 `json:"compression_ratio"`
+	Width            *int     `json:"width"`
+	Height           *int     `json:"height"`
+	Quality          int      `json:"quality"`
+	Lossless         bool     `json:"lossless"`
+	Resize           *string  `json:"resize"`
+	CreatedAt        int64    `json:"created_at"`
+	// Variants are the image's other renditions by format ("avif"),
+	// made in the background once it is ready; {} until then.
+	Variants map[string]variantJSON `json:"variants"`
+	Error    *errorMessage          `json:"error,omitempty"`
+}
+
+// variantJSON is one rendition of an Image: its status, and its size
+// once ready (null before).
+type variantJSON struct {
+	Status string `json:"status"`
+	Size   *int64 `json:"size"`
 }
 
 type errorMessage struct {
@@ -44,12 +55,20 @@ type errorMessage struct {
 	Message string `json:"message"`
 }
 
-// imageView renders img; the output fields are null until it is ready.
-func (s *Server) imageView(c *gin.Context, img *db.Image) imageJSON {
+// imageView renders img with its variants vs; the output fields are null
+// until it is ready.
+func (s *Server) imageView(c *gin.Context, img *db.Image, vs []db.Variant) imageJSON {
 	v := imageJSON{
 		ID: img.ID, Object: "image", Status: img.Status, Filename: img.SourceName,
 		SizeOriginal: img.SourceSize, Quality: img.Quality, Lossless: img.Lossless,
-		CreatedAt: img.CreatedAt,
+		CreatedAt: img.CreatedAt, Variants: map[string]variantJSON{},
+	}
+	for _, vr := range vs {
+		vj := variantJSON{Status: vr.Status}
+		if vr.Status == db.StatusReady {
+			vj.Size = &vr.Size
+		}
+		v.Variants[vr.Kind] = vj
 	}
 	if img.ResizeWidth != 0 || img.ResizeHeight != 0 {
 		r := resizeString(img.ResizeWidth, img.ResizeHeight)
@@ -294,24 +313,34 @@ func (s *Server) respondUpload(c *gin.Context, img *db.Image, created bool) {
 		if created {
 			status = http.StatusCreated
 		}
+		vs, err := s.db.VariantsOf(c.Request.Context(), img.ID)
+		if err != nil { // the image is made: answer it, its variants unknown for now
+			slog.WarnContext(c.Request.Context(), "read variants", "err", err, "request_id", requestID(c))
+		}
 		c.Header("Location", "/v1/images/"+img.ID)
-		c.JSON(status, s.imageView(c, img))
+		c.JSON(status, s.imageView(c, img, vs))
 	case db.StatusFailed:
 		failCode(c, img.ErrorCode, "image %s failed: %s", img.ID, img.ErrorMessage)
 	default:
 		c.Header("Location", "/v1/images/"+img.ID)
-		c.JSON(http.StatusAccepted, s.imageView(c, img))
+		c.JSON(http.StatusAccepted, s.imageView(c, img, nil))
 	}
 }
 
 // getImage is GET /v1/images/:id.
 func (s *Server) getImage(c *gin.Context) {
-	img, err := s.db.ImageByID(c.Request.Context(), userOf(c).ID, c.Param("id"))
+	ctx := c.Request.Context()
+	img, err := s.db.ImageByID(ctx, userOf(c).ID, c.Param("id"))
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, s.imageView(c, img))
+	vs, err := s.db.VariantsOf(ctx, img.ID)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, s.imageView(c, img, vs))
 }
 
 // listImages is GET /v1/images?limit=&cursor=, newest first.
@@ -320,12 +349,22 @@ func (s *Server) listImages(c *gin.Context) {
 	if !ok {
 		return
 	}
-	imgs, err := s.db.ListImages(c.Request.Context(), userOf(c).ID, c.Query("cursor"), limit+1)
+	ctx := c.Request.Context()
+	imgs, err := s.db.ListImages(ctx, userOf(c).ID, c.Query("cursor"), limit+1)
 	if err != nil {
 		fail(c, err)
 		return
 	}
-	respondPage(c, imgs, limit, func(img *db.Image) (string, imageJSON) { return img.ID, s.imageView(c, img) })
+	ids := make([]string, len(imgs))
+	for i := range imgs {
+		ids[i] = imgs[i].ID
+	}
+	vs, err := s.db.VariantsOfImages(ctx, ids)
+	if err != nil {
+		fail(c, err)
+		return
+	}
+	respondPage(c, imgs, limit, func(img *db.Image) (string, imageJSON) { return img.ID, s.imageView(c, img, vs[img.ID]) })
 }
 
 // respondPage answers a list request with rows, fetched with one more than

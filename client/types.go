@@ -27,22 +27,33 @@ func (s Status) Done() bool { return s == StatusReady || s == StatusFailed }
 // SizeOptimized, CompressionRatio, Width, Height) are zero until it is
 // ready; Error is set only when it failed.
 type Image struct {
-	ID               string   `json:"id"`
-	Object           string   `json:"object"`
-	Status           Status   `json:"status"`
-	URL              string   `json:"url"`
-	Format           string   `json:"format"`
-	Filename         string   `json:"filename"`
-	SizeOriginal     int64    `json:"size_original"`
-	SizeOptimized    int64    `json:"size_optimized"`
-	CompressionRatio float64  `json:"compression_ratio"`
-	Width            int      `json:"width"`
-	Height           int      `json:"height"`
-	Quality          int      `json:"quality"`
-	Lossless         bool     `json:"lossless"`
-	Resize           string   `json:"resize"`
-	CreatedAt        int64    `json:"created_at"`
-	Error            *Failure `json:"error,omitempty"`
+	ID               string  `json:"id"`
+	Object           string  `json:"object"`
+	Status           Status  `json:"status"`
+	URL              string  `json:"url"`
+	Format           string  `json:"format"`
+	Filename         string  `json:"filename"`
+	SizeOriginal     int64   `json:"size_original"`
+	SizeOptimized    int64   `json:"size_optimized"`
+	CompressionRatio float64 `json:"compression_ratio"`
+	Width            int     `json:"width"`
+	Height           int     `json:"height"`
+	Quality          int     `json:"quality"`
+	Lossless         bool    `json:"lossless"`
+	Resize           string  `json:"resize"`
+	CreatedAt        int64   `json:"created_at"`
+	// Variants are the renditions made in the background once the image
+	// is ready, by format ("avif"); empty before.
+	Variants map[string]Variant `json:"variants"`
+	Error    *Failure           `json:"error,omitempty"`
+}
+
+// Variant is a rendition of an image made in the background, served by
+// the same link to clients that ask for it (an AVIF). Size is 0 until it
+// is ready.
+type Variant struct {
+	Status Status `json:"status"`
+	Size   int64  `json:"size"`
 }
 
 // File is a general file, stored as it is. URL is empty until it is

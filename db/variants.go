@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/uptrace/bun"
 )
 
 // ErrVariantNotFound is returned when an image has no such variant, or
@@ -80,8 +82,25 @@ func (d *DB) VariantsOf(ctx context.Context, imageID string) ([]Variant, error) 
 	return vs, nil
 }
 
-// EndVariant records the outcome of v (v.Status ready with StorageKey and
-// Size, or failed with ErrorCode) if v.Attempt still holds it, in one
+// VariantsOfImages returns the variants of the images ids, by image id.
+func (d *DB) VariantsOfImages(ctx context.Context, ids []string) (map[string][]Variant, error) {
+	out := map[string][]Variant{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var vs []Variant
+	if err := d.idb.NewSelect().Model(&vs).Where("image_id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: select variants: %w", err)
+	}
+	for _, v := range vs {
+		out[v.ImageID] = append(out[v.ImageID], v)
+	}
+	return out, nil
+}
+
+// EndVariant records the outcome of v (v.Status ready with StorageKey,
+// Size and Served, skipped with the Size it would have had, or failed
+// with ErrorCode) if v.Attempt still holds it, in one
 // transaction with the release of the image's staged source when this was
 // its last unfinished variant. It returns the source key to delete once
 // committed ("" while other variants still need it), or
@@ -91,7 +110,7 @@ func (d *DB) EndVariant(ctx context.Context, v *Variant) (string, error) {
 	var source string
 	err := d.RunInTx(ctx, func(tx *DB) error {
 		res, err := tx.idb.NewUpdate().Model(v).
-			Column("status", "storage_key", "size", "error_code", "updated_at").WherePK().
+			Column("status", "storage_key", "size", "served", "error_code", "updated_at").WherePK().
 			Where("status IN (?, ?)", StatusQueued, StatusProcessing).Where("attempt = ?", v.Attempt).
 			Exec(ctx)
 		if err != nil {

@@ -39,8 +39,9 @@ type config struct {
 	PublicURL         string        `env:"PICPIPE_PUBLIC_URL"`
 	AdminToken        string        `env:"PICPIPE_ADMIN_TOKEN"`
 	TrustedProxies    []string      `env:"PICPIPE_TRUSTED_PROXIES"`
-	CompatRoot        []string      `env:"PICPIPE_COMPAT_ROOT"` // seed APIs also mounted at the root
-	Plans             string        `env:"PICPIPE_PLANS"`       // JSON; default: picpipe.DefaultPlans
+	CompatRoot        []string      `env:"PICPIPE_COMPAT_ROOT"`  // seed APIs also mounted at the root
+	CORSOrigins       []string      `env:"PICPIPE_CORS_ORIGINS"` // origins whose pages may call the API; * any
+	Plans             string        `env:"PICPIPE_PLANS"`        // JSON; default: picpipe.DefaultPlans
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT"`
@@ -143,6 +144,7 @@ func (c config) apiConfig() api.Config {
 		HeaderTimeout:    c.HeaderTimeout,
 		MaxKeys:          c.MaxKeys,
 		Pace:             api.Pace{Grace: c.BodyGrace, MinRate: c.MinBodyRate},
+		CORSOrigins:      c.CORSOrigins,
 	}
 }
 
