@@ -148,17 +148,17 @@ func (d *DB) ClaimImage(ctx context.Context, id string, now int64) (*Image, erro
 }
 
 // FinishImage stores the processing result of img (status ready, format,
-// output key and size, dimensions, source key) if img.Attempt still holds
-// the row and it is not deleted, queues the variants named by kinds, and
-// counts a transform for the user in the period of img.UpdatedAt, all in
-// one transaction. It returns ErrImageNotFound when the row moved on
-// meanwhile (deleted, or claimed by a later attempt): then nothing of
-// this attempt is recorded.
+// output key, size and what it is (Served), dimensions, source key) if
+// img.Attempt still holds the row and it is not deleted, queues the
+// variants named by kinds, and counts a transform for the user in the
+// period of img.UpdatedAt, all in one transaction. It returns
+// ErrImageNotFound when the row moved on meanwhile (deleted, or claimed
+// by a later attempt): then nothing of this attempt is recorded.
 func (d *DB) FinishImage(ctx context.Context, img *Image, kinds ...string) error {
 	return d.RunInTx(ctx, func(tx *DB) error {
 		img.Status = StatusReady
 		err := tx.updateProcessing(ctx, img,
-			"status", "format", "output_key", "output_size", "width", "height",
+			"status", "format", "output_key", "output_size", "served", "width", "height",
 			"source_key", "updated_at")
 		if err != nil {
 			return err

@@ -86,7 +86,10 @@ type Image struct {
 	OutputSize   int64  `bun:"output_size,notnull"`
 	Width        int    `bun:"width,notnull"`
 	Height       int    `bun:"height,notnull"`
-	Attempts     int    `bun:"attempts,notnull"`
+	// Served names the bytes under OutputKey: ServedOptimized (an encode)
+	// or ServedOriginal (the upload without its metadata).
+	Served   string `bun:"served,notnull"`
+	Attempts int    `bun:"attempts,notnull"`
 	// Attempt is the token of the claim that may finish the image; each
 	// claim takes a new one, so an older run's outcome is refused.
 	Attempt string `bun:"attempt,notnull"`
@@ -100,15 +103,30 @@ type Image struct {
 // Done reports whether the image reached a final status.
 func (img *Image) Done() bool { return final(img.Status) }
 
+// What the link of a ready image, or a ready variant, serves.
+const (
+	// ServedOptimized is an encode of the upload.
+	ServedOptimized = "optimized"
+	// ServedOriginal is the upload itself with its metadata removed
+	// losslessly: it was no larger than its encode and showed the same
+	// picture, or it is an animated GIF passed through.
+	ServedOriginal = "original"
+)
+
 func final(status string) bool { return status == StatusReady || status == StatusFailed }
 
 // Variant kinds: renditions made in the background after an image is
 // ready, each with its own state.
 const VariantAVIF = "avif"
 
+// StatusSkipped is the final status of a variant that came out no
+// smaller than its image's own output: it is not stored and not served.
+const StatusSkipped = "skipped"
+
 // Variant is a rendition of a ready image made by its own task (the AVIF).
-// It is queued when its image becomes ready and ends ready or failed; the
-// staged source of the image is kept until its last variant is final.
+// It is queued when its image becomes ready and ends ready, skipped or
+// failed; the staged source of the image is kept until its last variant
+// is final.
 // Like an image, each claim takes a new Attempt token, and only the
 // holder's outcome is recorded.
 type Variant struct {
@@ -118,10 +136,15 @@ type Variant struct {
 	Kind       string `bun:"kind,pk"`
 	Status     string `bun:"status,notnull"`
 	StorageKey string `bun:"storage_key,notnull"`
-	Size       int64  `bun:"size,notnull"`
-	Attempt    string `bun:"attempt,notnull"`
-	Attempts   int    `bun:"attempts,notnull"`
-	ErrorCode  string `bun:"error_code,notnull"`
+	// Size is the stored variant's bytes; for a skipped one, what it
+	// would have had.
+	Size int64 `bun:"size,notnull"`
+	// Served names the bytes under StorageKey (ServedOptimized or
+	// ServedOriginal).
+	Served    string `bun:"served,notnull"`
+	Attempt   string `bun:"attempt,notnull"`
+	Attempts  int    `bun:"attempts,notnull"`
+	ErrorCode string `bun:"error_code,notnull"`
 	// PrevAttempt is, on a claimed row, the attempt the claim took over.
 	PrevAttempt string `bun:"-"`
 	CreatedAt   int64  `bun:"created_at,notnull"`
@@ -129,7 +152,7 @@ type Variant struct {
 }
 
 // Done reports whether the variant reached a final status.
-func (v *Variant) Done() bool { return final(v.Status) }
+func (v *Variant) Done() bool { return final(v.Status) || v.Status == StatusSkipped }
 
 // File is a general file stored as it was sent: a document, a text, an
 // image kept unprocessed. A file fetched from a URL is queued until its

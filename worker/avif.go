@@ -14,8 +14,9 @@ import (
 
 // encodeAVIF handles image:avif: claim the AVIF variant of a ready image
 // under a new attempt, encode it from the staged source, store it under a
-// key of this attempt's own and record it; the source is dropped once the
-// image's last variant is final. A permanent failure ends the variant
+// key of this attempt's own and record it — or, when it came out no
+// smaller than what the image's link serves, record it skipped and store
+// nothing; the source is dropped once the image's last variant is final. A permanent failure ends the variant
 // failed (the WebP keeps being served) and the task done; system trouble
 // is retried, and ends the variant failed when the retries run out.
 func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
@@ -39,7 +40,7 @@ func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 	if err == nil {
 		recorded, err := w.endVariant(ctx, v)
 		if recorded {
-			outcomes.WithLabelValues(t.Type(), outcomeOK).Inc()
+			outcomes.WithLabelValues(t.Type(), outcomeOf(v)).Inc()
 		}
 		return err
 	}
@@ -55,12 +56,19 @@ func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 	return settle(t.Type(), final, err)
 }
 
-// storeAVIF encodes and stores the variant and fills in v.
+// storeAVIF encodes and stores the variant and fills in v. An AVIF no
+// smaller than the image's output is not served (a browser would fetch
+// more bytes for the same picture): v is skipped, nothing stored.
 func (w *Worker) storeAVIF(ctx context.Context, img *db.Image, v *db.Variant, src []byte) error {
 	out, err := w.deps.Processor.AVIF(ctx, src, img.SourceName, optionsOf(img))
 	if err != nil {
 		return err
 	}
+	if n := int64(len(out.Data)); n >= img.OutputSize {
+		v.Status, v.StorageKey, v.Size = db.StatusSkipped, "", n
+		return nil
+	}
+	v.Served = served(out)
 	key := blobKey(img, v.Attempt, v.Kind)
 	n, err := w.deps.Store.Put(ctx, key, bytes.NewReader(out.Data))
 	if err != nil {
@@ -89,4 +97,13 @@ func (w *Worker) endVariant(ctx context.Context, v *db.Variant) (recorded bool, 
 		w.deps.Store.Delete(ctx, source)
 	}
 	return true, nil
+}
+
+// outcomeOf is the outcome label of a variant that ended well: ok, or
+// skipped when it was not smaller than the image's output.
+func outcomeOf(v *db.Variant) string {
+	if v.Status == db.StatusSkipped {
+		return db.StatusSkipped
+	}
+	return outcomeOK
 }

@@ -15,7 +15,7 @@ var (
 	}, []string{"type", "result"})
 	outcomes = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "picpipe_outcomes_total",
-		Help: "How images, variants and fetches ended, by task type and code: ok, or the error code (decode_failed, fetch_failed, internal, ...).",
+		Help: "How images, variants and fetches ended, by task type and code: ok, skipped (a variant no smaller than its image's output, not served), or the error code (decode_failed, fetch_failed, internal, ...).",
 	}, []string{"type", "code"})
 	taskSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "picpipe_task_duration_seconds",

@@ -42,7 +42,7 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
 	}
-	img.Format, img.Width, img.Height = out.Format, out.Width, out.Height
+	img.Format, img.Width, img.Height, img.Served = out.Format, out.Width, out.Height, served(out)
 	img.OutputKey = blobKey(img, img.Attempt, out.Format)
 	if img.OutputSize, err = w.deps.Store.Put(ctx, img.OutputKey, bytes.NewReader(out.Data)); err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
@@ -95,6 +95,15 @@ func (w *Worker) readBlob(ctx context.Context, key string) ([]byte, error) {
 	buf := bytes.NewBuffer(make([]byte, 0, b.Size()+bytes.MinRead))
 	_, err = buf.ReadFrom(b)
 	return buf.Bytes(), err
+}
+
+// served names what out is: the upload itself without its metadata, or
+// an encode.
+func served(out *imaging.Output) string {
+	if out.Original {
+		return db.ServedOriginal
+	}
+	return db.ServedOptimized
 }
 
 func optionsOf(img *db.Image) imaging.Options {
