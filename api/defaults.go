@@ -24,7 +24,9 @@ const (
 	DefaultMaxWait         = 60 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second
 	DefaultMaxKeys         = 20
-	DefaultHeaderTimeout   = 10 * time.Second
+	// DefaultMaxWebhooks bounds the webhook endpoints of an account.
+	DefaultMaxWebhooks   = 10
+	DefaultHeaderTimeout = 10 * time.Second
 	// DefaultBodyGrace and DefaultMinBodyRate are the slowest pace of a
 	// request body: after the grace, 8 KiB a second on average (about a
 	// 64 kbit/s link).

@@ -107,6 +107,11 @@ var storeErrors = []struct {
 		"quota exceeded: the account's plan has no room left for this; delete images or files to free quota")},
 	{db.ErrTooManyKeys, picpipe.Errorf(picpipe.ECodeQuotaExceeded,
 		"the account has as many API keys as it may; revoke one (a revoked key counts until a day after it was made)")},
+	{db.ErrWebhookNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such webhook endpoint")},
+	{db.ErrDeliveryNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "no such delivery of this webhook endpoint")},
+	{db.ErrEventNotFound, picpipe.Errorf(picpipe.ECodeNotFound, "the event of this delivery is gone (events are kept 30 days)")},
+	{db.ErrTooManyWebhooks, picpipe.Errorf(picpipe.ECodeQuotaExceeded,
+		"the account has as many webhook endpoints as it may; delete one")},
 }
 
 // coded returns err as the client sees it: as it is when it carries a

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
+
 	"picpipe"
 	"picpipe/api"
 	"picpipe/db"
@@ -21,6 +23,7 @@ import (
 	"picpipe/imaging"
 	"picpipe/internal/testenv"
 	"picpipe/jobs"
+	"picpipe/outbox"
 	"picpipe/storage"
 	"picpipe/worker"
 )
@@ -49,6 +52,12 @@ type envOpts struct {
 	blobDir   string           // the blob store's directory; "": a new temporary one
 	store     storage.Store    // the blob store; nil: a storage.Local on blobDir
 	redisURL  string           // PICPIPE_REDIS_URL; "": a private redis-server (env.redis)
+	// webhooks configures the worker's deliveries; "" BaseURL: the test
+	// server's URL, so that events carry the links the API answers.
+	webhooks   outbox.Config
+	hookRetry  time.Duration    // the wait before each retry of a delivery; 0: 100 ms
+	workerNow  func() time.Time // the worker's clock; nil: time.Now
+	noDispatch bool             // no dispatch after commits: only reconcile's sweep queues deliveries
 }
 
 func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
@@ -77,11 +86,25 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	if o.api.Plans == nil {
 		o.api.Plans = plans(picpipe.Plan{MaxUploadBytes: 10 << 20, MaxPresignedBytes: 50 << 20}) // no quota, no rate limit
 	}
-	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now})
+	fetcher, err := fetch.New(o.fetch) // one address policy: URL ingest, webhook URLs and deliveries
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := api.New(ctx, o.api, api.Deps{DB: d, Store: st, Redis: redisOpt, Now: o.now, Fetcher: fetcher})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := serve(a)
+	queue := asynq.NewClient(redisOpt)
+	if !o.noDispatch {
+		d.OnEvents(outbox.NewDispatcher(d, queue, nil).Hook)
+	}
+	if o.webhooks.BaseURL == "" {
+		o.webhooks.BaseURL = srv.URL
+	}
+	if o.hookRetry == 0 {
+		o.hookRetry = 100 * time.Millisecond
+	}
 	done := make(chan struct{})
 	if !o.noWorker {
 		if err := imaging.Startup(); err != nil {
@@ -91,13 +114,10 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fetcher, err := fetch.New(o.fetch)
-		if err != nil {
-			t.Fatal(err)
-		}
 		w, err := worker.New(worker.Config{Concurrency: 2, ShutdownTimeout: 5 * time.Second, RetryCheckInterval: 50 * time.Millisecond,
-			RetryDelay: func(int, error) time.Duration { return 10 * time.Millisecond }},
-			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
+			RetryDelay: func(int, error) time.Duration { return 10 * time.Millisecond },
+			Webhooks:   o.webhooks, WebhookBackoff: func(int) time.Duration { return o.hookRetry }},
+			worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher, Now: o.workerNow})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +128,8 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 	t.Cleanup(func() {
 		cancel()
 		<-done
+		d.OnEvents(nil)
+		queue.Close()
 		srv.Close()
 		a.Close()
 	})

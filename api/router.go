@@ -33,8 +33,6 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	r.HEAD("/u/:user/:file", s.deliver)
 	r.GET("/f/:user/:file", s.deliverFile)
 	r.HEAD("/f/:user/:file", s.deliverFile)
-	r.GET(appPath, redirectApp)
-	r.GET(appPath+"/*file", s.serveApp)
 
 	// Each route needs its scope of the API key (db.Scopes); every POST
 	// then takes an Idempotency-Key (idem), before anything reads its body.
@@ -55,6 +53,16 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	v1.POST("/keys", keys, idem, controlBody, s.createKey)
 	v1.GET("/keys", keys, s.listKeys)
 	v1.DELETE("/keys/:id", keys, s.revokeKey)
+	// Webhooks carry the account's images and files: read and keys both.
+	hooks := v1.Group("/webhooks", read, keys)
+	hooks.POST("", controlBody, s.createWebhook)
+	hooks.GET("", s.listWebhooks)
+	hooks.GET("/:id", s.getWebhook)
+	hooks.PATCH("/:id", controlBody, s.updateWebhook)
+	hooks.DELETE("/:id", s.deleteWebhook)
+	hooks.POST("/:id/secret", controlBody, s.rollWebhookSecret)
+	hooks.GET("/:id/deliveries", s.listDeliveries)
+	hooks.POST("/:id/deliveries/:delivery_id/retry", s.retryDelivery)
 
 	// The bytes of a presigned upload: admitted by the URL's signature
 	// alone (what a browser sends, from any origin) or by the grant's key.
@@ -77,16 +85,16 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 }
 
 // newEngine returns a Gin engine with picpipe's middleware: request ids,
-// logging, recovery, CORS (withCORS), the refusal of ambiguously framed
-// requests, every body limited and paced, the error body for unknown
-// routes, and only the configured proxies trusted.
+// logging, recovery, the refusal of ambiguously framed requests, every
+// body limited and paced, the error body for unknown routes, and only
+// the configured proxies trusted.
 func (s *Server) newEngine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	r.Use(withRequestID, withLogging, withRecovery, s.withCORS, refuseAmbiguous, s.withBody)
+	r.Use(withRequestID, withLogging, withRecovery, refuseAmbiguous, s.withBody)
 	r.NoRoute(func(c *gin.Context) {
 		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
 	})

@@ -16,8 +16,10 @@ import (
 
 	"picpipe"
 	"picpipe/db"
+	"picpipe/fetch"
 	"picpipe/intake"
 	"picpipe/jobs"
+	"picpipe/outbox"
 	"picpipe/storage"
 )
 
@@ -71,14 +73,13 @@ type Config struct {
 	// well as under /compat/<seed>, for clients with a hard-coded host;
 	// two that claim one path are refused.
 	CompatRoot []string
-	// CORSOrigins are the origins whose pages may call the API
-	// (scheme://host[:port] each, or "*" for any); nil allows none. The
-	// public links answer every origin whatever it says.
-	CORSOrigins []string
 	// MaxKeys is the most API keys an account may hold (live ones, and
 	// those revoked less than a day after they were made); 0 means
 	// DefaultMaxKeys.
 	MaxKeys int
+	// MaxWebhooks is the most webhook endpoints an account may have; 0
+	// means DefaultMaxWebhooks.
+	MaxWebhooks int
 	// ShutdownTimeout bounds the drain of in-flight requests; 0 means
 	// DefaultShutdownTimeout.
 	ShutdownTimeout time.Duration
@@ -113,6 +114,7 @@ func (c Config) WithDefaults() Config {
 	orDefault(&c.MaxWait, DefaultMaxWait)
 	orDefault(&c.ShutdownTimeout, DefaultShutdownTimeout)
 	orDefault(&c.MaxKeys, DefaultMaxKeys)
+	orDefault(&c.MaxWebhooks, DefaultMaxWebhooks)
 	orDefault(&c.HeaderTimeout, DefaultHeaderTimeout)
 	orDefault(&c.Pace.Grace, DefaultBodyGrace)
 	orDefault(&c.Pace.MinRate, DefaultMinBodyRate)
@@ -132,8 +134,8 @@ func (c Config) Validate() error {
 		return errors.New("api: MaxEdge, MaxPixels and MaxFrames must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
-	case c.MaxKeys < 0:
-		return errors.New("api: MaxKeys must not be negative")
+	case c.MaxKeys < 0 || c.MaxWebhooks < 0:
+		return errors.New("api: MaxKeys and MaxWebhooks must not be negative")
 	case c.HeaderTimeout < 0 || c.Pace.Grace < 0 || c.Pace.MinRate < 0:
 		return errors.New("api: the header timeout and the body pace must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
@@ -142,9 +144,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("api: RateLimitOnError is %q; want %q or %q", c.RateLimitOnError, FailClosed, FailOpen)
 	case len(c.SigningKey) > 0 && len(c.SigningKey) < minSigningKey:
 		return fmt.Errorf("api: SigningKey has %d bytes; want at least %d", len(c.SigningKey), minSigningKey)
-	}
-	if err := checkCORSOrigins(c.CORSOrigins); err != nil {
-		return err
 	}
 	return checkPublicBlobURL(c.PublicBlobURL)
 }
@@ -160,6 +159,11 @@ type Deps struct {
 	Redis asynq.RedisConnOpt
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Fetcher checks the URLs of webhook endpoints when they are set: the
+	// address policy of URL ingest and of the deliveries (the worker's
+	// fetcher). nil means fetch.New(fetch.Config{}): public addresses on
+	// ports 80 and 443 only.
+	Fetcher *fetch.Fetcher
 }
 
 // Server is the HTTP API.
@@ -175,8 +179,10 @@ type Server struct {
 	now     func() time.Time
 	router  *gin.Engine
 	signer  uploadSigner
-	cors    corsOrigins
 	leases  *leaseKeeper
+	// fetcher checks webhook URLs; dispatcher queues resends.
+	fetcher    *fetch.Fetcher
+	dispatcher *outbox.Dispatcher
 }
 
 // New builds the API and subscribes to completion announcements. Close
@@ -198,11 +204,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		rdb:    rdb,
 		now:    deps.Now,
 		signer: newUploadSigner(cfg.SigningKey),
-		cors:   newCORSOrigins(cfg.CORSOrigins),
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.fetcher = deps.Fetcher; s.fetcher == nil {
+		if s.fetcher, err = fetch.New(fetch.Config{}); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	s.dispatcher = outbox.NewDispatcher(s.db, s.queue, s.now)
 	s.limiter = redis_rate.NewLimiter(s.rdb)
 	s.leases = startLeaseKeeper(s.db, s.now)
 	w, err := jobs.NewWaiter(ctx, s.rdb)

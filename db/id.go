@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -64,4 +65,25 @@ func NewAttempt() string {
 	var b [8]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// TimeOfID returns the time NewID made id (to the millisecond: the
+// UUIDv7's timestamp), and false when id is not one of NewID's.
+func TimeOfID(id string) (time.Time, bool) {
+	i := strings.LastIndexByte(id, '_')
+	s := id[i+1:]
+	if len(s) != 26 {
+		return time.Time{}, false
+	}
+	var ms int64
+	// The first 10 characters carry the top 50 of the 130 bits the 26
+	// hold: 2 always 0, then the 48 bits of the time.
+	for _, c := range []byte(s[:10]) {
+		v := strings.IndexByte(crockford, c)
+		if v < 0 {
+			return time.Time{}, false
+		}
+		ms = ms<<5 | int64(v)
+	}
+	return time.UnixMilli(ms), true
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"picpipe/db"
 	"picpipe/internal/testenv"
@@ -362,4 +363,17 @@ func TestDeliveryHealth(t *testing.T) {
 			t.Fatalf("log of a deleted webhook: %d rows", len(log))
 		}
 	})
+}
+
+func TestTimeOfID(t *testing.T) {
+	before := time.Now().Truncate(time.Millisecond)
+	id := db.NewID(db.PrefixEvent)
+	after := time.Now()
+	got, ok := db.TimeOfID(id)
+	if !ok || got.Before(before) || got.After(after) {
+		t.Fatalf("TimeOfID(%s) = %v, %v; want between %v and %v", id, got, ok, before, after)
+	}
+	if _, ok := db.TimeOfID("evt_nope"); ok {
+		t.Fatal("TimeOfID of a short id")
+	}
 }
