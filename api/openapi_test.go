@@ -368,6 +368,7 @@ func TestOpenAPIContract(t *testing.T) {
 	}
 
 	t.Run("seeds", func(t *testing.T) { seedScenario(t, c, e) })
+	t.Run("app", func(t *testing.T) { appScenario(t, c, e) })
 	t.Run("limits", func(t *testing.T) { limitsScenario(t, c) })
 	t.Run("webhooks", func(t *testing.T) { webhookScenario(t, c) })
 	for _, op := range c.operations() {

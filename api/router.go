@@ -33,6 +33,8 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	r.HEAD("/u/:user/:file", s.deliver)
 	r.GET("/f/:user/:file", s.deliverFile)
 	r.HEAD("/f/:user/:file", s.deliverFile)
+	r.GET(appPath, redirectApp)
+	r.GET(appPath+"/*file", s.serveApp)
 
 	// Each route needs its scope of the API key (db.Scopes); every POST
 	// then takes an Idempotency-Key (idem), before anything reads its body.
@@ -85,16 +87,16 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 }
 
 // newEngine returns a Gin engine with picpipe's middleware: request ids,
-// logging, recovery, the refusal of ambiguously framed requests, every
-// body limited and paced, the error body for unknown routes, and only
-// the configured proxies trusted.
+// logging, recovery, CORS (withCORS), the refusal of ambiguously framed
+// requests, every body limited and paced, the error body for unknown
+// routes, and only the configured proxies trusted.
 func (s *Server) newEngine() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("api: trusted proxies: %w", err)
 	}
-	r.Use(withRequestID, withLogging, withRecovery, refuseAmbiguous, s.withBody)
+	r.Use(withRequestID, withLogging, withRecovery, s.withCORS, refuseAmbiguous, s.withBody)
 	r.NoRoute(func(c *gin.Context) {
 		failCode(c, picpipe.ECodeNotFound, "no route for %s %s", c.Request.Method, c.Request.URL.Path)
 	})

@@ -73,6 +73,10 @@ type Config struct {
 	// well as under /compat/<seed>, for clients with a hard-coded host;
 	// two that claim one path are refused.
 	CompatRoot []string
+	// CORSOrigins are the origins whose pages may call the API
+	// (scheme://host[:port] each, or "*" for any); nil allows none. The
+	// public links answer every origin whatever it says.
+	CORSOrigins []string
 	// MaxKeys is the most API keys an account may hold (live ones, and
 	// those revoked less than a day after they were made); 0 means
 	// DefaultMaxKeys.
@@ -145,6 +149,9 @@ func (c Config) Validate() error {
 	case len(c.SigningKey) > 0 && len(c.SigningKey) < minSigningKey:
 		return fmt.Errorf("api: SigningKey has %d bytes; want at least %d", len(c.SigningKey), minSigningKey)
 	}
+	if err := checkCORSOrigins(c.CORSOrigins); err != nil {
+		return err
+	}
 	return checkPublicBlobURL(c.PublicBlobURL)
 }
 
@@ -179,6 +186,7 @@ type Server struct {
 	now     func() time.Time
 	router  *gin.Engine
 	signer  uploadSigner
+	cors    corsOrigins
 	leases  *leaseKeeper
 	// fetcher checks webhook URLs; dispatcher queues resends.
 	fetcher    *fetch.Fetcher
@@ -204,6 +212,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		rdb:    rdb,
 		now:    deps.Now,
 		signer: newUploadSigner(cfg.SigningKey),
+		cors:   newCORSOrigins(cfg.CORSOrigins),
 	}
 	if s.now == nil {
 		s.now = time.Now
