@@ -3,6 +3,7 @@ package api_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -225,6 +226,22 @@ func rawPost(t *testing.T, addr, path string, header map[string]string, body []b
 	conn.Close()
 }
 
+// claimed waits until the account holds a record of key on POST path:
+// until a request sent without waiting for its answer has reached the
+// server.
+func (e *env) claimed(path, key string) {
+	e.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		_, err := e.db.IdempotencyKeyOf(context.Background(), e.userID, "POST", path, key, time.Now().Unix())
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, db.ErrIdempotencyKeyNotFound) || time.Now().After(deadline) {
+			e.t.Fatalf("no record of %s on %s: %v", key, path, err)
+		}
+	}
+}
+
 // retried sends a request until it is not 409 (its first is still
 // running) and returns the answer.
 func (e *env) retried(send func() resp) resp {
@@ -250,6 +267,7 @@ func TestIdempotencyKeyDroppedConnection(t *testing.T) {
 	whole, _ := io.ReadAll(body)
 	h := map[string]string{"Authorization": "Bearer " + e.key, "Content-Type": ct, "Idempotency-Key": "dropped", "Prefer": "wait=30"}
 	rawPost(t, addr, "/v1/images", h, whole)
+	e.claimed("/v1/images", "dropped")
 	r := e.retried(func() resp {
 		return e.do("POST", "/v1/images", bytes.NewReader(whole), withKey("dropped", map[string]string{"Content-Type": ct}))
 	})
@@ -263,6 +281,7 @@ func TestIdempotencyKeyDroppedConnection(t *testing.T) {
 	fbody, fct := multipartOf([]part{{"files", "notes.csv", []byte("a,b\n1,2\n")}}, nil)
 	fwhole, _ := io.ReadAll(fbody)
 	rawPost(t, addr, "/v1/files", map[string]string{"Authorization": "Bearer " + e.key, "Content-Type": fct, "Idempotency-Key": "dropped-file"}, fwhole)
+	e.claimed("/v1/files", "dropped-file")
 	fr := e.retried(func() resp {
 		return e.do("POST", "/v1/files", bytes.NewReader(fwhole), withKey("dropped-file", map[string]string{"Content-Type": fct}))
 	})

@@ -61,7 +61,7 @@ func (s *Server) stageFiles(c *gin.Context, user *db.User, spec compat.FileSpec)
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request.Context()
+	ctx := stagingContext(c)
 	res = &compat.FileResult{Fields: map[string]string{}}
 	defer func() {
 		if err != nil {

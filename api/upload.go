@@ -64,7 +64,7 @@ func (s *Server) stageMultipart(c *gin.Context, key string, limit int64) (_ *sta
 	if err != nil {
 		return nil, err
 	}
-	ctx := c.Request.Context()
+	ctx := stagingContext(c)
 	st := &staged{Key: key, Limit: limit, Options: defaultOptions()}
 	defer func() {
 		if err != nil && st.hasBytes {
@@ -122,5 +122,14 @@ func (s *Server) stageJSON(c *gin.Context, key string, limit int64, g intake.Gat
 			"the body's %d bytes cannot decode to at most %d bytes", c.Request.ContentLength, limit)
 	}
 	setBodyLimit(c, maxBody)
-	return s.stager.StageJSON(c.Request.Context(), c.Request.Body, key, limit, g, dataField, nameField)
+	return s.stager.StageJSON(stagingContext(c), c.Request.Body, key, limit, g, dataField, nameField)
+}
+
+// stagingContext is the context bytes are staged in: the request's,
+// but for its cancellation. A client that goes away mid-body fails the
+// body's reads; one that goes away once it has sent the whole body (a
+// dropped connection before the answer) has its upload staged and
+// recorded all the same, for its retry under an Idempotency-Key to find.
+func stagingContext(c *gin.Context) context.Context {
+	return context.WithoutCancel(c.Request.Context())
 }

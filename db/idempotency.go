@@ -110,6 +110,20 @@ func (d *DB) takeOverIdempotencyKey(ctx context.Context, k *IdempotencyKey, now 
 	return nil
 }
 
+// ErrIdempotencyKeyNotFound is returned when there is no record of a key.
+var ErrIdempotencyKeyNotFound = errors.New("db: idempotency key not found")
+
+// IdempotencyKeyOf returns the live record of the key of userID on method
+// and path, or ErrIdempotencyKeyNotFound (also for one expired by the
+// Unix second now).
+func (d *DB) IdempotencyKeyOf(ctx context.Context, userID, method, path, key string, now int64) (*IdempotencyKey, error) {
+	rec, err := d.idempotencyKey(ctx, &IdempotencyKey{UserID: userID, Method: method, Path: path, Key: key})
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && rec.ExpiresAt <= now) {
+		return nil, ErrIdempotencyKeyNotFound
+	}
+	return rec, err
+}
+
 // idempotencyKey reads the record of k's UserID, Method, Path and Key;
 // sql.ErrNoRows when there is none.
 func (d *DB) idempotencyKey(ctx context.Context, k *IdempotencyKey) (*IdempotencyKey, error) {

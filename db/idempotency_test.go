@@ -47,6 +47,12 @@ func TestIdempotencyKeyLifecycle(t *testing.T) {
 			got.Body != `{"id":"img_1"}` || got.BodyHash != "body" || got.BodySize != 42 {
 			t.Fatalf("claim of a done key = %+v, %v; want the kept answer", got, err)
 		}
+		if rec, err := d.IdempotencyKeyOf(ctx, u.ID, "POST", "/v1/images", "k1", 200); err != nil || rec.Status != 201 {
+			t.Fatalf("IdempotencyKeyOf = %+v, %v", rec, err)
+		}
+		if _, err := d.IdempotencyKeyOf(ctx, u.ID, "POST", "/v1/images", "k1", 100+86400); !errors.Is(err, db.ErrIdempotencyKeyNotFound) {
+			t.Fatalf("IdempotencyKeyOf an expired record = %v; want ErrIdempotencyKeyNotFound", err)
+		}
 		if err := d.FinishIdempotencyKey(ctx, first); !errors.Is(err, db.ErrIdempotencyLost) {
 			t.Fatalf("finishing a done record again = %v; want ErrIdempotencyLost", err)
 		}
