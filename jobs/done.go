@@ -13,20 +13,23 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// doneChannel is the Redis pub/sub channel on which workers announce that
-// an image reached a final status.
+// doneChannel is the Redis pub/sub channel on which workers and API
+// processes announce that an image or a file changed: its status (queued
+// to processing, a final status, deleted) or a variant's.
 const doneChannel = "picpipe:image:done"
 
-// PublishDone announces that imageID reached a final status, waking API
-// requests that wait for it in any process.
-func PublishDone(ctx context.Context, rdb redis.UniversalClient, imageID string) error {
-	return rdb.Publish(ctx, doneChannel, imageID).Err()
+// PublishDone announces that the image or file id changed, waking API
+// requests that wait for it or follow its status in any process. The
+// payload is the id alone: listeners read the row, the truth.
+func PublishDone(ctx context.Context, rdb redis.UniversalClient, id string) error {
+	return rdb.Publish(ctx, doneChannel, id).Err()
 }
 
-// Waiter lets requests wait for images to finish. One subscription per
-// process serves all waiting requests. A Waiter only wakes waiters; the
-// database stays the truth, so callers re-read the row after waking (and
-// on timeout).
+// Waiter lets requests wait for images and files to change. One
+// subscription per process serves all waiting requests (Wait, woken once)
+// and status streams (Watch, told of every change). A Waiter only wakes
+// them; the database stays the truth, so callers re-read the row after
+// waking (and on timeout).
 //
 // A subscription can outlive what it hears: after a Sentinel failover it
 // stays connected to the demoted master, which hears nothing published
@@ -38,10 +41,11 @@ type Waiter struct {
 	rdb   redis.UniversalClient
 	probe string // this Waiter's probes are probe:N
 
-	mu      sync.Mutex
-	waiting map[string][]chan struct{}
-	stop    chan struct{}
-	done    chan struct{}
+	mu       sync.Mutex
+	waiting  map[string][]chan struct{}
+	watching map[string]map[chan struct{}]struct{}
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // probeEvery is how often a Waiter checks that its subscription hears
@@ -60,7 +64,8 @@ func NewWaiter(ctx context.Context, rdb redis.UniversalClient) (*Waiter, error) 
 	var id [8]byte
 	rand.Read(id[:])
 	w := &Waiter{rdb: rdb, probe: probePrefix + hex.EncodeToString(id[:]) + ":",
-		waiting: map[string][]chan struct{}{}, stop: make(chan struct{}), done: make(chan struct{})}
+		waiting: map[string][]chan struct{}{}, watching: map[string]map[chan struct{}]struct{}{},
+		stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ps)
 	return w, nil
 }
@@ -123,14 +128,58 @@ func (w *Waiter) run(ps *redis.PubSub) {
 	}
 }
 
-// wake closes the channels of imageID's waiters.
-func (w *Waiter) wake(imageID string) {
+// wake closes the channels of id's waiters and tells its watchers.
+func (w *Waiter) wake(id string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, ch := range w.waiting[imageID] {
+	for _, ch := range w.waiting[id] {
 		close(ch)
 	}
-	delete(w.waiting, imageID)
+	delete(w.waiting, id)
+	for ch := range w.watching[id] {
+		select {
+		case ch <- struct{}{}:
+		default: // one is pending already: the watcher reads the row once for both
+		}
+	}
+}
+
+// Watch returns a channel that receives a value after each announcement
+// of id until stop is called: for a caller that follows every change of
+// id, where Wait wakes once. Announcements that arrive while one is
+// pending make one: the caller reads the row anyway. Watch before reading
+// the row, so that no change between the two goes unheard.
+func (w *Waiter) Watch(id string) (<-chan struct{}, func()) {
+	ch := make(chan struct{}, 1)
+	w.mu.Lock()
+	if w.watching[id] == nil {
+		w.watching[id] = map[chan struct{}]struct{}{}
+	}
+	w.watching[id][ch] = struct{}{}
+	w.mu.Unlock()
+	return ch, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		delete(w.watching[id], ch)
+		if len(w.watching[id]) == 0 {
+			delete(w.watching, id)
+		}
+	}
+}
+
+// Listeners returns how many Wait and Watch calls are listening now: the
+// fan-out's subscribers, which all share the Waiter's one subscription.
+func (w *Waiter) Listeners() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, l := range w.waiting {
+		n += len(l)
+	}
+	for _, m := range w.watching {
+		n += len(m)
+	}
+	return n
 }
 
 // Wait returns a channel closed when imageID is announced done, and a

@@ -1,0 +1,52 @@
+package jobs_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"picpipe/internal/testenv"
+	"picpipe/jobs"
+)
+
+// TestWaiterWatch checks that a watcher hears every announcement of its
+// id (one pending at a time), not another's, and that Listeners counts
+// the waiters and watchers and drops as they stop.
+func TestWaiterWatch(t *testing.T) {
+	ctx := context.Background()
+	opt, _ := jobs.RedisOpt(testenv.Redis(t))
+	rc := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
+	w, err := jobs.NewWaiter(ctx, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	ch, stop := w.Watch("file_a")
+	_, stopOther := w.Watch("file_b")
+	_, cancelWait := w.Wait("file_a")
+	if n := w.Listeners(); n != 3 {
+		t.Fatalf("Listeners = %d; want 3", n)
+	}
+	for i := range 3 {
+		if err := jobs.PublishDone(ctx, rc, "file_a"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("announcement %d not heard", i+1)
+		}
+	}
+	if n := w.Listeners(); n != 2 {
+		t.Fatalf("Listeners after the waiter was woken = %d; want the 2 watchers", n)
+	}
+	cancelWait()
+	stopOther()
+	stop()
+	if n := w.Listeners(); n != 0 {
+		t.Fatalf("Listeners after every stop = %d; want 0", n)
+	}
+}
