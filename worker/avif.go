@@ -96,6 +96,7 @@ func (w *Worker) endVariant(ctx context.Context, v *db.Variant) (recorded bool, 
 	if source != "" {
 		w.deps.Store.Delete(ctx, source)
 	}
+	w.announce(ctx, v.ImageID) // the variant is final
 	return true, nil
 }
 

@@ -38,6 +38,7 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	if img.PrevAttempt != "" {
 		w.sweep(ctx, blobKeys(img, img.PrevAttempt, outputFormats...)...)
 	}
+	w.announce(ctx, img.ID) // processing now, for those who follow its status
 	out, err := w.runPipeline(ctx, img)
 	if err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
@@ -218,8 +219,9 @@ func lastAttempt(ctx context.Context) bool {
 	return ok1 && ok2 && n >= max
 }
 
-// announce wakes API requests waiting for the image. Losing it only
-// delays them until their next re-read of the row.
+// announce wakes API requests waiting for the image or file id, or
+// following its status. Losing it only delays them until their next
+// re-read of the row.
 func (w *Worker) announce(ctx context.Context, id string) {
 	if err := jobs.PublishDone(ctx, w.rdb, id); err != nil {
 		slog.Warn("announce done", "image_id", id, "err", err)
