@@ -25,8 +25,10 @@ func (r *run) finish(bound, settle time.Duration) {
 		r.t.Fatal("the scenario did not say when its fault ended")
 	}
 	r.recovery(bound)
-	if err := r.waitIdle(settle); err != nil {
+	if dry, err := r.waitIdle(settle); err != nil {
 		r.note("image work still queued %v after the last upload was final: %v", settle, err)
+	} else {
+		r.res.drained = dry
 	}
 	r.verify()
 	r.res.check = r.checkClean(checkCleanAfter)
@@ -131,8 +133,9 @@ func (r *run) checkLink(ctx context.Context, id, url string) {
 // retrying in any queue, seen so for a second on end; maintenance tasks
 // do not count. One reading is not enough: the queues are listed one
 // after the other, and a task that finishes may enqueue its successor
-// (image:process → image:avif) on a queue already listed.
-func (s *stack) waitIdle(timeout time.Duration) error {
+// (image:process → image:avif) on a queue already listed. It returns
+// when the queues were first seen dry.
+func (s *stack) waitIdle(timeout time.Duration) (time.Time, error) {
 	const quiet = time.Second
 	deadline := time.Now().Add(timeout)
 	var since time.Time // start of the current run of idle readings
@@ -144,12 +147,12 @@ func (s *stack) waitIdle(timeout time.Duration) error {
 		case since.IsZero():
 			since = time.Now()
 		case time.Since(since) >= quiet:
-			return nil
+			return since, nil
 		}
 		if time.Now().After(deadline) && err != nil {
-			return err
+			return time.Time{}, err
 		} else if time.Now().After(deadline) {
-			return fmt.Errorf("%d tasks", n)
+			return time.Time{}, fmt.Errorf("%d tasks", n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

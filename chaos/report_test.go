@@ -21,7 +21,8 @@ type result struct {
 	ready    int
 	failed   int
 	lost     int
-	check    string // outcome of picpipe check
+	check    string    // outcome of picpipe check
+	drained  time.Time // when the queues were seen dry of image work after the fault (zero: not within the settle time)
 	passed   bool
 	notes    []string
 }

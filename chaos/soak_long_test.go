@@ -13,5 +13,7 @@ var soak = soakSpec{
 	scales:       []string{"1", "1.5", "2", "3"},
 	killWorkerAt: 0.3, workerDown: 15 * time.Second,
 	restartAPIAt: 0.6, apiDown: 2 * time.Second,
-	bound: 10 * time.Minute, settle: 3 * time.Minute,
+	// settle is long: AVIF variants, on the low queue, wait behind the
+	// WebP of every waiting upload, and the check wants them all made.
+	bound: 10 * time.Minute, settle: 20 * time.Minute,
 }

@@ -133,6 +133,8 @@ type soakFigures struct {
 	span     time.Duration // the first upload sent → the last image ready
 	perSec   float64       // ready images / span
 	loadRate float64       // images ready while the load ran / load
+	doneSpan time.Duration // the first upload sent → the queues dry (every AVIF made too)
+	doneRate float64       // ready images / doneSpan
 	ackP50   time.Duration // upload latency: request → acknowledging answer
 	ackP99   time.Duration
 	readyP50 time.Duration // the first attempt sent → the image seen ready
@@ -251,19 +253,21 @@ func (r *run) soakFaults(spec soakSpec, answered *atomic.Int64, start time.Time,
 	api()
 }
 
-// activeTasks is the number of tasks the worker with process id pid is
-// running, as it last told Redis; -1 when unknown.
+// activeTasks is the number of tasks the worker process pid is running,
+// as its asynq servers (it may run more than one) last told Redis; -1
+// when unknown.
 func (s *stack) activeTasks(pid int) int {
 	servers, err := s.insp.Servers()
 	if err != nil {
 		return -1
 	}
+	n := -1
 	for _, srv := range servers {
 		if srv.PID == pid {
-			return len(srv.ActiveWorkers)
+			n = max(n, 0) + len(srv.ActiveWorkers)
 		}
 	}
-	return -1
+	return n
 }
 
 // soakRows checks the uploads against the account's rows: every upload
@@ -400,6 +404,10 @@ func (r *run) soakLatencies(ups []soakUpload, start, end time.Time, f *soakFigur
 		f.perSec = float64(len(toReady)) / f.span.Seconds()
 	}
 	f.loadRate = float64(during) / end.Sub(start).Seconds()
+	if !r.res.drained.IsZero() {
+		f.doneSpan = r.res.drained.Sub(start)
+		f.doneRate = float64(len(toReady)) / f.doneSpan.Seconds()
+	}
 }
 
 // percentile is the nearest-rank q-quantile of ds; 0 when empty.
@@ -558,34 +566,57 @@ func (r *soakReport) table() string {
 		"blobs in S3 (versitygw); kill -9 of a worker at %.0f %% of the uploads (back %v later), kill -9 of an API process at %.0f %% (back %v later)\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), sp.uploads, sp.clients, strings.Join(names, ", "), sp.apis, workerWorkers,
 		100*sp.killWorkerAt, sp.workerDown, 100*sp.restartAPIAt, sp.apiDown)
-	b.WriteString("| workers | ready/s | ready/s during the load | upload p50 | upload p99 | to ready p50 | to ready p99 | acknowledged (answers) | ready / failed | lost | duplicated | retried | drain | bucket objects | picpipe check | result |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| workers | ready/s | ready/s during the load | done/s (WebP + AVIF) | upload p50 | upload p99 | to ready p50 | to ready p99 | acknowledged (answers) | ready / failed | lost | duplicated | retried | drain | bucket objects | picpipe check | result |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	slices.SortFunc(r.rows, func(a, b soakFigures) int { return cmp.Compare(a.workers, b.workers) })
 	for _, f := range r.rows {
 		verdict := "pass"
 		if !f.passed {
 			verdict = "FAIL"
 		}
-		fmt.Fprintf(&b, "| %d | %.2f | %.2f | %v | %v | %v | %v | %d of %d (%s) | %d / %d | %d | %d | %d | %s | %s | %s | %s |\n",
-			f.workers, f.perSec, f.loadRate, ms(f.ackP50), ms(f.ackP99), ms(f.readyP50), ms(f.readyP99),
+		fmt.Fprintf(&b, "| %d | %.2f | %.2f | %s | %v | %v | %v | %v | %d of %d (%s) | %d / %d | %d | %d | %d | %s | %s | %s | %s |\n",
+			f.workers, f.perSec, f.loadRate, rate(f.doneRate), ms(f.ackP50), ms(f.ackP99), ms(f.readyP50), ms(f.readyP99),
 			f.acked, f.uploads, f.answers, f.ready, f.failed, f.lost+f.unacked, f.dupes, f.retried,
 			recoveryString(f.result), orDash(f.objects), orDash(f.check), verdict)
 	}
 	b.WriteString("\nready/s: images ready ÷ (first upload sent → last image seen ready), the stragglers of the faults included; " +
-		"ready/s during the load: images ready by the time the last upload was answered ÷ (first upload sent → last upload answered); upload: request → acknowledging answer (201, 202, or 200 for a retry found done); " +
+		"ready/s during the load: images ready by the time the last upload was answered ÷ (first upload sent → last upload answered); " +
+		"done/s: images ready ÷ (first upload sent → no image work left in the queues, every AVIF variant made too; — when that took longer than the settle time); upload: request → acknowledging answer (201, 202, or 200 for a retry found done); " +
 		"to ready: first attempt sent → image seen ready; lost: acknowledged but missing or not final, plus never acknowledged; drain: last upload answered → every acknowledged upload final.\n")
 	for _, f := range r.rows {
 		for _, e := range f.faults {
 			fmt.Fprintf(&b, "\n- %d worker(s): %s", f.workers, e)
 		}
-		fmt.Fprintf(&b, "\n- %d worker(s): uploads answered in %.1f s; first upload → last ready %.1f s; %d rows no client was told of",
-			f.workers, f.load.Seconds(), f.span.Seconds(), f.extra)
+		fmt.Fprintf(&b, "\n- %d worker(s): uploads answered in %.1f s; first upload → last ready %.1f s, → queues dry %s; %d rows no client was told of",
+			f.workers, f.load.Seconds(), f.span.Seconds(), seconds(f.doneSpan), f.extra)
 		for _, n := range f.notes {
-			fmt.Fprintf(&b, "\n- %d worker(s): %s", f.workers, strings.ReplaceAll(n, "\n", " "))
+			fmt.Fprintf(&b, "\n- %d worker(s): %s", f.workers, clip(strings.ReplaceAll(n, "\n", " "), 400))
 		}
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// clip shortens s to about n bytes, saying how much it left out.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return fmt.Sprintf("%s… (%d more bytes)", strings.ToValidUTF8(s[:n], ""), len(s)-n)
+}
+
+func rate(r float64) string {
+	if r == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", r)
+}
+
+func seconds(d time.Duration) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.1f s", d.Seconds())
 }
 
 func ms(d time.Duration) string {
