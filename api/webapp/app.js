@@ -129,7 +129,8 @@ class Item {
     a.hidden = a.previousElementSibling.hidden = !avif;
     if (avif) {
       a.textContent = avif.status === 'ready' ? fmtBytes(avif.size) + saving(avif.size, img.size_original)
-        : avif.status === 'failed' ? 'not made' : 'making…';
+        : avif.status === 'skipped' ? 'no smaller: the WebP is served'
+          : avif.status === 'failed' ? 'not made' : 'making…';
       a.dataset.status = avif.status;
     }
     this.$('.sizes').hidden = false;
@@ -260,7 +261,7 @@ function done(img) {
   if (img.status === 'failed') return true;
   if (img.status !== 'ready') return false;
   const avif = img.variants && img.variants.avif;
-  return !avif || avif.status === 'ready' || avif.status === 'failed';
+  return !avif || ['ready', 'skipped', 'failed'].includes(avif.status);
 }
 
 // ---- usage and recent images -----------------------------------------
