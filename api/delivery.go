@@ -84,13 +84,16 @@ func (s *Server) serveBlob(c *gin.Context, key string, header map[string]string)
 }
 
 // chooseVariant picks the AVIF variant avif (nil when there is none) when
-// it is ready and accept lists image/avif by name at least as high as it
-// accepts the base format; the base format otherwise. A wildcard
-// (image/*, */*) or no Accept at all gets the link's own format: a
-// client that never named AVIF gets the bytes its link's extension says.
+// it is ready, smaller than the base format's output, and accept lists
+// image/avif by name at least as high as it accepts the base format; the
+// base format otherwise. A wildcard (image/*, */*) or no Accept at all
+// gets the link's own format: a client that never named AVIF gets the
+// bytes its link's extension says. An AVIF no smaller than the base is
+// never served: workers skip making it, and one made before they did is
+// passed over here.
 func chooseVariant(img *db.Image, avif *db.Variant, accept string) variant {
 	base := variant{format: img.Format, mime: "image/" + img.Format, key: img.OutputKey}
-	if avif == nil || avif.Status != db.StatusReady || avif.StorageKey == "" {
+	if avif == nil || avif.Status != db.StatusReady || avif.StorageKey == "" || avif.Size >= img.OutputSize {
 		return base
 	}
 	qa := listedQ(accept, "image/avif")

@@ -7,10 +7,13 @@ import (
 )
 
 func TestChooseVariant(t *testing.T) {
-	webp := &db.Image{Format: "webp", OutputKey: "o.webp"}
-	ready := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusReady, StorageKey: "o.avif"}
+	webp := &db.Image{Format: "webp", OutputKey: "o.webp", OutputSize: 1000}
+	ready := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusReady, StorageKey: "o.avif", Size: 600}
 	queued := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusQueued}
 	failed := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusFailed}
+	skipped := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusSkipped, Size: 1200}
+	// made before workers skipped AVIFs no smaller than the WebP
+	bigger := &db.Variant{Kind: db.VariantAVIF, Status: db.StatusReady, StorageKey: "b.avif", Size: 1000}
 	gif := &db.Image{Format: "gif", OutputKey: "o.gif"}
 	tests := []struct {
 		name   string
@@ -22,6 +25,8 @@ func TestChooseVariant(t *testing.T) {
 		{"browser, avif ready", webp, ready, "image/avif,image/webp,image/apng,image/*,*/*;q=0.8", "avif"},
 		{"browser, avif not yet made", webp, queued, "image/avif,image/webp,*/*", "webp"},
 		{"browser, avif failed", webp, failed, "image/avif,image/webp,*/*", "webp"},
+		{"browser, avif skipped", webp, skipped, "image/avif,image/webp,*/*", "webp"},
+		{"browser, avif no smaller", webp, bigger, "image/avif,image/webp,*/*", "webp"},
 		{"webp only", webp, ready, "image/webp", "webp"},
 		{"avif lower q", webp, ready, "image/avif;q=0.4,image/webp;q=0.9", "webp"},
 		{"avif refused", webp, ready, "image/avif;q=0,*/*", "webp"},

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -18,85 +17,20 @@ import (
 	"picpipe/db"
 	"picpipe/intake"
 	"picpipe/jobs"
+	"picpipe/resource"
 )
 
-// imageJSON is the Image resource.
-type imageJSON struct {
-	ID               string   `json:"id"`
-	Object           string   `json:"object"`
-	Status           string   `json:"status"`
-	URL              *string  `json:"url"`
-	Format           *string  `json:"format"`
-	Filename         string   `json:"filename"`
-	SizeOriginal     int64    `json:"size_original"`
-	SizeOptimized    *int64   `json:"size_optimized"`
-	CompressionRatio *float64 `json:"compression_ratio"`
-	Width            *int     `json:"width"`
-	Height           *int     `json:"height"`
-	Quality          int      `json:"quality"`
-	Lossless         bool     `json:"lossless"`
-	Resize           *string  `json:"resize"`
-	CreatedAt        int64    `json:"created_at"`
-	// Variants are the image's other renditions by format ("avif"),
-	// made in the background once it is ready; {} until then.
-	Variants map[string]variantJSON `json:"variants"`
-	Error    *errorMessage          `json:"error,omitempty"`
-}
-
-// variantJSON is one rendition of an Image: its status, and its size
-// once ready (null before).
-type variantJSON struct {
-	Status string `json:"status"`
-	Size   *int64 `json:"size"`
-}
-
+// errorMessage is why a file failed: a stable code and a message.
 type errorMessage struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
-// imageView renders img with its variants vs; the output fields are null
-// until it is ready.
-func (s *Server) imageView(c *gin.Context, img *db.Image, vs []db.Variant) imageJSON {
-	v := imageJSON{
-		ID: img.ID, Object: "image", Status: img.Status, Filename: img.SourceName,
-		SizeOriginal: img.SourceSize, Quality: img.Quality, Lossless: img.Lossless,
-		CreatedAt: img.CreatedAt, Variants: map[string]variantJSON{},
-	}
-	for _, vr := range vs {
-		vj := variantJSON{Status: vr.Status}
-		if vr.Status == db.StatusReady {
-			vj.Size = &vr.Size
-		}
-		v.Variants[vr.Kind] = vj
-	}
-	if img.ResizeWidth != 0 || img.ResizeHeight != 0 {
-		r := resizeString(img.ResizeWidth, img.ResizeHeight)
-		v.Resize = &r
-	}
-	switch img.Status {
-	case db.StatusReady:
-		u := fmt.Sprintf("%s/u/%s/%s.%s", s.baseURL(c), img.UserID, img.Link, img.Format)
-		ratio := 0.0
-		if img.SourceSize > 0 {
-			ratio = math.Round((1-float64(img.OutputSize)/float64(img.SourceSize))*1e4) / 1e4
-		}
-		v.URL, v.Format, v.SizeOptimized = &u, &img.Format, &img.OutputSize
-		v.CompressionRatio, v.Width, v.Height = &ratio, &img.Width, &img.Height
-	case db.StatusFailed:
-		v.Error = &errorMessage{Code: img.ErrorCode, Message: img.ErrorMessage}
-	}
-	return v
-}
-
-func resizeString(w, h int) string {
-	f := func(n int) string {
-		if n == 0 {
-			return ""
-		}
-		return strconv.Itoa(n)
-	}
-	return f(w) + "x" + f(h)
+// imageView renders img with its variants vs as the Image resource
+// (package resource, which webhooks send too), its link under the
+// request's base URL; the output fields are null until it is ready.
+func (s *Server) imageView(c *gin.Context, img *db.Image, vs []db.Variant) resource.Image {
+	return resource.NewImage(s.baseURL(c), img, vs)
 }
 
 // createImage is POST /v1/images: take the image in (multipart, base64
@@ -364,7 +298,7 @@ func (s *Server) listImages(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	respondPage(c, imgs, limit, func(img *db.Image) (string, imageJSON) { return img.ID, s.imageView(c, img, vs[img.ID]) })
+	respondPage(c, imgs, limit, func(img *db.Image) (string, resource.Image) { return img.ID, s.imageView(c, img, vs[img.ID]) })
 }
 
 // respondPage answers a list request with rows, fetched with one more than

@@ -18,14 +18,28 @@ const (
 	StatusProcessing Status = "processing"
 	StatusReady      Status = "ready"
 	StatusFailed     Status = "failed"
+	// StatusSkipped is a variant's only: it came out no smaller than
+	// what the image's link serves, so it is neither kept nor served.
+	StatusSkipped Status = "skipped"
 )
 
-// Done reports whether s is final: ready or failed.
-func (s Status) Done() bool { return s == StatusReady || s == StatusFailed }
+// What an image's link, or a variant, serves (Image.Served,
+// Variant.Served).
+const (
+	// ServedOptimized is an encode of the upload.
+	ServedOptimized = "optimized"
+	// ServedOriginal is the upload itself with its metadata removed
+	// losslessly: no larger than its encode and showing the same
+	// picture, or an animated GIF passed through.
+	ServedOriginal = "original"
+)
+
+// Done reports whether s is final: ready, failed, or (a variant) skipped.
+func (s Status) Done() bool { return s == StatusReady || s == StatusFailed || s == StatusSkipped }
 
 // Image is an uploaded image. Its output fields (URL, Format,
-// SizeOptimized, CompressionRatio, Width, Height) are zero until it is
-// ready; Error is set only when it failed.
+// SizeOptimized, CompressionRatio, Served, Width, Height) are zero until
+// it is ready; Error is set only when it failed.
 type Image struct {
 	ID               string  `json:"id"`
 	Object           string  `json:"object"`
@@ -36,6 +50,7 @@ type Image struct {
 	SizeOriginal     int64   `json:"size_original"`
 	SizeOptimized    int64   `json:"size_optimized"`
 	CompressionRatio float64 `json:"compression_ratio"`
+	Served           string  `json:"served"` // ServedOptimized or ServedOriginal
 	Width            int     `json:"width"`
 	Height           int     `json:"height"`
 	Quality          int     `json:"quality"`
@@ -49,11 +64,13 @@ type Image struct {
 }
 
 // Variant is a rendition of an image made in the background, served by
-// the same link to clients that ask for it (an AVIF). Size is 0 until it
-// is ready.
+// the same link to clients that ask for it (an AVIF) once ready; a
+// skipped one is never served. Size and Served are zero until it is
+// ready.
 type Variant struct {
 	Status Status `json:"status"`
 	Size   int64  `json:"size"`
+	Served string `json:"served"`
 }
 
 // File is a general file, stored as it is. URL is empty until it is

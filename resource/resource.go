@@ -20,23 +20,29 @@ type Image struct {
 	SizeOriginal     int64    `json:"size_original"`
 	SizeOptimized    *int64   `json:"size_optimized"`
 	CompressionRatio *float64 `json:"compression_ratio"`
-	Width            *int     `json:"width"`
-	Height           *int     `json:"height"`
-	Quality          int      `json:"quality"`
-	Lossless         bool     `json:"lossless"`
-	Resize           *string  `json:"resize"`
-	CreatedAt        int64    `json:"created_at"`
+	// Served names the bytes the link serves: "optimized" (an encode)
+	// or "original" (the upload itself without its metadata: no larger
+	// than its encode, or an animated GIF); null until ready.
+	Served    *string `json:"served"`
+	Width     *int    `json:"width"`
+	Height    *int    `json:"height"`
+	Quality   int     `json:"quality"`
+	Lossless  bool    `json:"lossless"`
+	Resize    *string `json:"resize"`
+	CreatedAt int64   `json:"created_at"`
 	// Variants are the image's other renditions by format ("avif"),
 	// made in the background once it is ready; {} until then.
 	Variants map[string]Variant `json:"variants"`
 	Error    *Failure           `json:"error,omitempty"`
 }
 
-// Variant is one rendition of an Image: its status, and its size once
-// ready (null before).
+// Variant is one rendition of an Image: its status, and once ready its
+// size and the bytes it serves (null before). A variant "skipped" came out
+// no smaller than the image's own output and is never served.
 type Variant struct {
-	Status string `json:"status"`
-	Size   *int64 `json:"size"`
+	Status string  `json:"status"`
+	Size   *int64  `json:"size"`
+	Served *string `json:"served"`
 }
 
 // Failure is why an image or a file failed: a stable code and a message.
@@ -57,7 +63,7 @@ func NewImage(base string, img *db.Image, vs []db.Variant) Image {
 	for _, vr := range vs {
 		vj := Variant{Status: vr.Status}
 		if vr.Status == db.StatusReady {
-			vj.Size = &vr.Size
+			vj.Size, vj.Served = &vr.Size, &vr.Served
 		}
 		v.Variants[vr.Kind] = vj
 	}
@@ -72,7 +78,7 @@ func NewImage(base string, img *db.Image, vs []db.Variant) Image {
 		if img.SourceSize > 0 {
 			ratio = math.Round((1-float64(img.OutputSize)/float64(img.SourceSize))*1e4) / 1e4
 		}
-		v.URL, v.Format, v.SizeOptimized = &u, &img.Format, &img.OutputSize
+		v.URL, v.Format, v.SizeOptimized, v.Served = &u, &img.Format, &img.OutputSize, &img.Served
 		v.CompressionRatio, v.Width, v.Height = &ratio, &img.Width, &img.Height
 	case db.StatusFailed:
 		v.Error = &Failure{Code: img.ErrorCode, Message: img.ErrorMessage}
