@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+
+	"picpipe/resource"
 )
 
 // baseURL is the base of the links the API returns: the configured
@@ -46,12 +48,7 @@ func isLoopbackHost(host string) bool {
 }
 
 // fallbackURL is the base of links when no public URL is configured and
-// the request's Host is not to be trusted: this machine at the listen
-// address addr's port.
-func fallbackURL(addr string) string {
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil || port == "" {
-		port = "8080"
-	}
-	return "http://localhost:" + port
-}
+// the request's Host is not to be trusted: resource.FallbackBase, this
+// machine at the listen address addr's port (what the workers' webhooks
+// link to as well).
+func fallbackURL(addr string) string { return resource.FallbackBase(addr) }

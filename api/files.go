@@ -17,6 +17,7 @@ import (
 	"picpipe/imaging/sniff"
 	"picpipe/intake"
 	"picpipe/jobs"
+	"picpipe/resource"
 )
 
 const (
@@ -27,34 +28,10 @@ const (
 	maxExpiry = 30 * 24 * time.Hour
 )
 
-// fileJSON is the File resource.
-type fileJSON struct {
-	ID        string        `json:"id"`
-	Object    string        `json:"object"`
-	Status    string        `json:"status"`
-	URL       *string       `json:"url"`
-	Filename  string        `json:"filename"`
-	MIMEType  string        `json:"mime_type"`
-	Size      int64         `json:"size"`
-	IsImage   bool          `json:"is_image"`
-	SHA256    string        `json:"sha256"`
-	ExpiresAt *int64        `json:"expires_at"`
-	CreatedAt int64         `json:"created_at"`
-	Error     *errorMessage `json:"error,omitempty"`
-}
-
-func (s *Server) fileView(c *gin.Context, f *db.File) fileJSON {
-	v := fileJSON{ID: f.ID, Object: "file", Status: f.Status, Filename: f.Name, MIMEType: f.MIME,
-		Size: f.Size, SHA256: f.SHA256, ExpiresAt: f.ExpiresAt, CreatedAt: f.CreatedAt,
-		IsImage: f.Status == db.StatusReady && isImageMIME(f.MIME)}
-	switch f.Status {
-	case db.StatusReady:
-		u := s.baseURL(c) + "/f/" + f.UserID + "/" + f.ID + f.Ext
-		v.URL = &u
-	case db.StatusFailed:
-		v.Error = &errorMessage{Code: f.ErrorCode, Message: f.ErrorMessage}
-	}
-	return v
+// fileView renders f as the File resource (package resource, which
+// webhooks send too), its link under the request's base URL.
+func (s *Server) fileView(c *gin.Context, f *db.File) resource.File {
+	return resource.NewFile(s.baseURL(c), f)
 }
 
 func isImageMIME(m string) bool {
@@ -139,7 +116,7 @@ func (s *Server) respondFiles(c *gin.Context, res *compat.FileResult) {
 		c.AbortWithStatusJSON(status, gin.H{"error": detail, "errors": errs})
 		return
 	}
-	uploaded := make([]fileJSON, len(res.Files))
+	uploaded := make([]resource.File, len(res.Files))
 	for i, f := range res.Files {
 		uploaded[i] = s.fileView(c, f)
 	}
@@ -210,7 +187,7 @@ func (s *Server) listFiles(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	respondPage(c, files, limit, func(f *db.File) (string, fileJSON) { return f.ID, s.fileView(c, f) })
+	respondPage(c, files, limit, func(f *db.File) (string, resource.File) { return f.ID, s.fileView(c, f) })
 }
 
 // deleteFile is DELETE /v1/files/:id: the link stops working at once.
