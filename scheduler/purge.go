@@ -19,8 +19,9 @@ const purgeBatch = 500
 // older than PurgeGrace, the blobs and rows of deleted images (with their
 // variants) and files, staged uploads no row points to (a crash after
 // staging, an upload refused mid-way), and the partial writes of
-// processes that died mid-write; and the Idempotency-Key records past
-// their 24 hours. It returns how many blobs and rows it removed. A blob a live row points to is never
+// processes that died mid-write; the Idempotency-Key records past
+// their 24 hours; and the webhook events dispatched and the delivery
+// log older than EventRetention (30 days). It returns how many blobs and rows it removed. A blob a live row points to is never
 // touched, and running it twice removes nothing more.
 func (s *Scheduler) Purge(ctx context.Context) (int, error) {
 	now := s.deps.Now()
@@ -33,6 +34,7 @@ func (s *Scheduler) Purge(ctx context.Context) (int, error) {
 		func() (int, error) { return s.purgeStaging(ctx, before) },
 		func() (int, error) { return s.purgeLeftovers(ctx, before) },
 		func() (int, error) { return s.deps.DB.PurgeIdempotencyKeys(ctx, now.Unix()) },
+		func() (int, error) { return s.purgeEvents(ctx) },
 	} {
 		n, err := step()
 		total += n
