@@ -18,6 +18,8 @@ import (
 	"picpipe/fetch"
 	"picpipe/imaging"
 	"picpipe/jobs"
+	"picpipe/outbox"
+	"picpipe/resource"
 	"picpipe/scheduler"
 	"picpipe/storage"
 	"picpipe/worker"
@@ -112,6 +114,17 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 	if err != nil {
 		return err
 	}
+	// Webhook events are queued right after the commit that writes them,
+	// by whichever role made the change; reconcile sweeps up the rest.
+	queue := asynq.NewClient(redisOpt)
+	defer queue.Close()
+	d.OnEvents(outbox.NewDispatcher(d, queue, nil).Hook)
+	defer d.OnEvents(nil)
+	// One address policy for URL ingest, webhook URLs and deliveries.
+	fetcher, err := cfg.fetcher()
+	if err != nil {
+		return err
+	}
 	sched, err := scheduler.New(cfg.schedulerConfig(), scheduler.Deps{DB: d, Store: st, Redis: redisOpt})
 	if err != nil {
 		return err
@@ -125,7 +138,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		if acfg.SigningKey, err = cfg.signingKey(role, st); err != nil {
 			return err
 		}
-		srv, err := api.New(ctx, acfg, api.Deps{DB: d, Store: st, Redis: redisOpt})
+		srv, err := api.New(ctx, acfg, api.Deps{DB: d, Store: st, Redis: redisOpt, Fetcher: fetcher})
 		if err != nil {
 			return err
 		}
@@ -134,7 +147,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		slog.Info("create an API key with: picpipe keys create --name NAME (make run: ./bin/picpipe keys create --name NAME)")
 	}
 	if all || role == "worker" {
-		w, err := newWorker(cfg, d, st, redisOpt, sched)
+		w, err := newWorker(cfg, d, st, redisOpt, fetcher, sched)
 		if err != nil {
 			return err
 		}
@@ -150,8 +163,8 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 }
 
 // newWorker builds a worker with the image handlers and the scheduler's
-// maintenance handlers.
-func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnOpt, sched *scheduler.Scheduler) (*worker.Worker, error) {
+// maintenance handlers; its webhooks link to the API's public URL.
+func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnOpt, fetcher *fetch.Fetcher, sched *scheduler.Scheduler) (*worker.Worker, error) {
 	if err := imaging.Startup(); err != nil {
 		return nil, err
 	}
@@ -159,20 +172,25 @@ func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnO
 	if err != nil {
 		return nil, err
 	}
-	fcfg, err := cfg.fetchConfig()
-	if err != nil {
-		return nil, err
+	wcfg := cfg.workerConfig()
+	if wcfg.Webhooks.BaseURL = cfg.PublicURL; wcfg.Webhooks.BaseURL == "" {
+		wcfg.Webhooks.BaseURL = resource.FallbackBase(cfg.Addr) // what the API links to without a public URL
 	}
-	fetcher, err := fetch.New(fcfg)
-	if err != nil {
-		return nil, err
-	}
-	w, err := worker.New(cfg.workerConfig(), worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
+	w, err := worker.New(wcfg, worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
 	if err != nil {
 		return nil, err
 	}
 	sched.Register(w)
 	return w, nil
+}
+
+// fetcher returns the SSRF-safe fetcher of the configuration.
+func (cfg config) fetcher() (*fetch.Fetcher, error) {
+	fcfg, err := cfg.fetchConfig()
+	if err != nil {
+		return nil, err
+	}
+	return fetch.New(fcfg)
 }
 
 // openDB opens the database, migrating it first when migrate is set.
