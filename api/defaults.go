@@ -33,6 +33,11 @@ const (
 	DefaultBodyGrace        = 10 * time.Second
 	DefaultMinBodyRate      = 8 << 10
 	DefaultRateLimitOnError = FailClosed
+	// DefaultMaxStreams bounds the open event streams of an account, all
+	// API processes together; DefaultStreamHeartbeat is how often a
+	// stream sends a comment to keep its connection open.
+	DefaultMaxStreams      = 10
+	DefaultStreamHeartbeat = 15 * time.Second
 )
 
 // orDefault sets *v to def when it is the zero value.

@@ -12,3 +12,7 @@ func (s *Server) IdempotentRunning() int {
 	defer s.leases.mu.Unlock()
 	return len(s.leases.held)
 }
+
+// Listeners returns how many requests listen on s's completion fan-out:
+// waiting uploads and event streams.
+func (s *Server) Listeners() int { return s.waiter.Listeners() }

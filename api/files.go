@@ -196,6 +196,7 @@ func (s *Server) deleteFile(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.announce(c.Request.Context(), c.Param("id"))
 	c.Status(http.StatusNoContent)
 }
 

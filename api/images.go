@@ -326,6 +326,7 @@ func (s *Server) deleteImage(c *gin.Context) {
 		fail(c, err)
 		return
 	}
+	s.announce(c.Request.Context(), c.Param("id"))
 	c.Status(http.StatusNoContent)
 }
 

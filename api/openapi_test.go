@@ -371,6 +371,7 @@ func TestOpenAPIContract(t *testing.T) {
 	t.Run("app", func(t *testing.T) { appScenario(t, c, e) })
 	t.Run("limits", func(t *testing.T) { limitsScenario(t, c) })
 	t.Run("webhooks", func(t *testing.T) { webhookScenario(t, c) })
+	t.Run("events", func(t *testing.T) { eventsScenario(t, c, e) })
 	for _, op := range c.operations() {
 		if !c.seen[op] {
 			t.Errorf("no response of %s was validated", op)

@@ -45,10 +45,12 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	v1.POST("/images", upload, idem, s.limitUploads, s.checkQuota(true), s.createImage)
 	v1.GET("/images", read, s.listImages)
 	v1.GET("/images/:id", read, s.getImage)
+	v1.GET("/images/:id/events", read, s.imageEvents)
 	v1.DELETE("/images/:id", del, s.deleteImage)
 	v1.POST("/files", upload, idem, s.limitUploads, s.checkQuota(false), s.createFiles)
 	v1.GET("/files", read, s.listFiles)
 	v1.GET("/files/:id", read, s.getFile)
+	v1.GET("/files/:id/events", read, s.fileEvents)
 	v1.DELETE("/files/:id", del, s.deleteFile)
 	v1.POST("/uploads/presign", upload, idem, controlBody, s.limitUploads, s.checkQuota(true), s.presign)
 	v1.GET("/usage", read, s.usage)
@@ -57,14 +59,14 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	v1.DELETE("/keys/:id", keys, s.revokeKey)
 	// Webhooks carry the account's images and files: read and keys both.
 	hooks := v1.Group("/webhooks", read, keys)
-	hooks.POST("", controlBody, s.createWebhook)
+	hooks.POST("", idem, controlBody, s.createWebhook)
 	hooks.GET("", s.listWebhooks)
 	hooks.GET("/:id", s.getWebhook)
 	hooks.PATCH("/:id", controlBody, s.updateWebhook)
 	hooks.DELETE("/:id", s.deleteWebhook)
-	hooks.POST("/:id/secret", controlBody, s.rollWebhookSecret)
+	hooks.POST("/:id/secret", idem, controlBody, s.rollWebhookSecret)
 	hooks.GET("/:id/deliveries", s.listDeliveries)
-	hooks.POST("/:id/deliveries/:delivery_id/retry", s.retryDelivery)
+	hooks.POST("/:id/deliveries/:delivery_id/retry", idem, s.retryDelivery)
 
 	// The bytes of a presigned upload: admitted by the URL's signature
 	// alone (what a browser sends, from any origin) or by the grant's key.

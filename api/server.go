@@ -102,6 +102,12 @@ type Config struct {
 	// after reading and staging a body only to refuse it at the enqueue,
 	// and never lets an account past its plan's rate.
 	RateLimitOnError FailMode
+	// MaxStreams is the most event streams (GET …/events) an account may
+	// hold open, all API processes together; 0 means DefaultMaxStreams.
+	MaxStreams int
+	// StreamHeartbeat is how often an event stream sends a comment to
+	// keep its connection open; 0 means DefaultStreamHeartbeat.
+	StreamHeartbeat time.Duration
 }
 
 // WithDefaults returns c with its zero fields set to their defaults.
@@ -123,6 +129,8 @@ func (c Config) WithDefaults() Config {
 	orDefault(&c.Pace.Grace, DefaultBodyGrace)
 	orDefault(&c.Pace.MinRate, DefaultMinBodyRate)
 	orDefault(&c.RateLimitOnError, DefaultRateLimitOnError)
+	orDefault(&c.MaxStreams, DefaultMaxStreams)
+	orDefault(&c.StreamHeartbeat, DefaultStreamHeartbeat)
 	return c
 }
 
@@ -138,8 +146,8 @@ func (c Config) Validate() error {
 		return errors.New("api: MaxEdge, MaxPixels and MaxFrames must not be negative")
 	case c.DefaultWait < 0 || c.MaxWait < 0:
 		return errors.New("api: waits must not be negative")
-	case c.MaxKeys < 0 || c.MaxWebhooks < 0:
-		return errors.New("api: MaxKeys and MaxWebhooks must not be negative")
+	case c.MaxKeys < 0 || c.MaxWebhooks < 0 || c.MaxStreams < 0 || c.StreamHeartbeat < 0:
+		return errors.New("api: MaxKeys, MaxWebhooks, MaxStreams and StreamHeartbeat must not be negative")
 	case c.HeaderTimeout < 0 || c.Pace.Grace < 0 || c.Pace.MinRate < 0:
 		return errors.New("api: the header timeout and the body pace must not be negative")
 	case c.DefaultWait > c.MaxWait && c.MaxWait != 0:
@@ -186,8 +194,9 @@ type Server struct {
 	now     func() time.Time
 	router  *gin.Engine
 	signer  uploadSigner
-	cors    corsOrigins
 	leases  *leaseKeeper
+	events  *eventStreams
+	cors    corsOrigins
 	// fetcher checks webhook URLs; dispatcher queues resends.
 	fetcher    *fetch.Fetcher
 	dispatcher *outbox.Dispatcher
@@ -226,6 +235,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 	s.dispatcher = outbox.NewDispatcher(s.db, s.queue, s.now)
 	s.limiter = redis_rate.NewLimiter(s.rdb)
 	s.leases = startLeaseKeeper(s.db, s.now)
+	s.events = newEventStreams(s.rdb, s.cfg.MaxStreams, s.cfg.StreamHeartbeat)
 	w, err := jobs.NewWaiter(ctx, s.rdb)
 	if err != nil {
 		s.Close()
@@ -250,6 +260,9 @@ func (s *Server) Close() error {
 	if s.leases != nil {
 		s.leases.close()
 	}
+	if s.events != nil {
+		s.events.close()
+	}
 	return s.rdb.Close()
 }
 
@@ -260,6 +273,8 @@ func (s *Server) Run(ctx context.Context) error {
 		slog.Warn("no public URL is configured: links name the request's host only when it is localhost or a loopback address",
 			"otherwise", fallbackURL(s.cfg.Addr))
 	}
+	stop := context.AfterFunc(ctx, s.events.close) // streams end with the server, or hold its drain
+	defer stop()
 	return serveHTTP(ctx, s.cfg, s.router)
 }
 

@@ -45,7 +45,8 @@ type config struct {
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT"`
-	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"` // 0: one per CPU
+	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"`  // 0: one per CPU
+	VariantWorkers    int           `env:"PICPIPE_VARIANT_CONCURRENCY"` // 0: worker.DefaultVariantConcurrency()
 	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL"`
 	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT"`
 	MaxEdge           int           `env:"PICPIPE_MAX_EDGE"`
@@ -66,6 +67,7 @@ type config struct {
 	PublicBlobURL     string        `env:"PICPIPE_PUBLIC_BLOB_URL"` // image links redirect there when set
 	HeaderTimeout     time.Duration `env:"PICPIPE_HEADER_TIMEOUT"`
 	MaxKeys           int           `env:"PICPIPE_MAX_KEYS"`
+	MaxStreams        int           `env:"PICPIPE_MAX_STREAMS"`
 	BodyGrace         time.Duration `env:"PICPIPE_BODY_GRACE"`
 	MinBodyRate       int64         `env:"PICPIPE_MIN_BODY_RATE"` // bytes a second
 
@@ -83,6 +85,7 @@ func defaultConfig() config {
 		APIShutdown:      api.DefaultShutdownTimeout,
 		HeaderTimeout:    api.DefaultHeaderTimeout,
 		MaxKeys:          api.DefaultMaxKeys,
+		MaxStreams:       api.DefaultMaxStreams,
 		BodyGrace:        api.DefaultBodyGrace,
 		MinBodyRate:      api.DefaultMinBodyRate,
 		RateLimitOnError: string(api.DefaultRateLimitOnError),
@@ -143,13 +146,15 @@ func (c config) apiConfig() api.Config {
 		PublicBlobURL:    c.PublicBlobURL,
 		HeaderTimeout:    c.HeaderTimeout,
 		MaxKeys:          c.MaxKeys,
+		MaxStreams:       c.MaxStreams,
 		Pace:             api.Pace{Grace: c.BodyGrace, MinRate: c.MinBodyRate},
 		CORSOrigins:      c.CORSOrigins,
 	}
 }
 
 func (c config) workerConfig() worker.Config {
-	return worker.Config{Concurrency: c.WorkerConcurrency, PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown}
+	return worker.Config{Concurrency: c.WorkerConcurrency, VariantConcurrency: c.VariantWorkers,
+		PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown}
 }
 
 func (c config) imagingConfig() imaging.Config {

@@ -62,6 +62,7 @@ var rules = []rule{
 	{"PICPIPE_MAX_PIXELS", wantCount, notNegative(func(c config) int64 { return c.MaxPixels })},
 	{"PICPIPE_MAX_FRAMES", wantCount, notNegative(func(c config) int { return c.MaxFrames })},
 	{"PICPIPE_MAX_KEYS", wantCount, notNegative(func(c config) int { return c.MaxKeys })},
+	{"PICPIPE_MAX_STREAMS", wantCount, notNegative(func(c config) int { return c.MaxStreams })},
 	{"PICPIPE_MIN_BODY_RATE", wantCount + ", in bytes a second", notNegative(func(c config) int64 { return c.MinBodyRate })},
 	{"PICPIPE_WORKER_CONCURRENCY", wantCount + "; 0 is one per CPU", notNegative(func(c config) int { return c.WorkerConcurrency })},
 	{"PICPIPE_DEFAULT_WAIT", wantDuration + ", at most PICPIPE_MAX_WAIT", func(c config) error {
