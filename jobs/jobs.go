@@ -32,7 +32,19 @@ const (
 )
 
 // Queues maps each queue to its weight for the worker's weighted priority.
+// Workers serve QueueLow on a pool of its own (see package worker); the
+// weights order the others.
 var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1, QueueMaintenance: 3}
+
+// InteractiveQueues are the queues of uploads, someone waiting for them
+// or soon to: while one of them has a task waiting for a worker, workers
+// start no background variant.
+var InteractiveQueues = []string{QueueCritical, QueueDefault}
+
+// PendingKey is the Redis list of the tasks of queue waiting for a
+// worker, in asynq's own key layout (its internal/base.PendingKey; a test
+// holds the two together): its length is how many wait.
+func PendingKey(queue string) string { return "asynq:{" + queue + "}:pending" }
 
 // Retention keeps finished tasks visible in asynqmon for a while.
 const Retention = time.Hour

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,8 +24,14 @@ import (
 // default named beside it.
 type Config struct {
 	// Concurrency is the number of tasks run at once: the image worker
-	// pool; 0 means the number of CPUs.
+	// pool (uploads, fetches, cleans, maintenance); 0 means the number of
+	// CPUs.
 	Concurrency int
+	// VariantConcurrency is the number of background variants (AVIF)
+	// made at once, on a pool of their own that starts one only while
+	// the image pool has a free slot and no upload waits; 0 means
+	// DefaultVariantConcurrency().
+	VariantConcurrency int
 	// PollInterval is how often an idle worker looks for tasks; 0 means
 	// DefaultPollInterval.
 	PollInterval time.Duration
@@ -64,6 +71,9 @@ func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
 		c.Concurrency = runtime.NumCPU()
 	}
+	if c.VariantConcurrency == 0 {
+		c.VariantConcurrency = DefaultVariantConcurrency()
+	}
 	if c.PollInterval == 0 {
 		c.PollInterval = DefaultPollInterval
 	}
@@ -78,8 +88,8 @@ func (c Config) withDefaults() Config {
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.Concurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
-		return errors.New("worker: Concurrency and the intervals must not be negative")
+	if c.Concurrency < 0 || c.VariantConcurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
+		return errors.New("worker: the concurrencies and the intervals must not be negative")
 	}
 	return c.Webhooks.Validate()
 }
@@ -98,16 +108,22 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Worker processes tasks from the queues.
+// Worker processes tasks from the queues: the image pool serves every
+// queue but jobs.QueueLow, which a smaller pool of its own serves (the
+// background variants), held back by gate while interactive work could
+// use the CPU.
 type Worker struct {
-	cfg   Config
-	deps  Deps
-	srv   *asynq.Server
-	mux   *asynq.ServeMux
-	hooks *asynq.Server // QueueWebhooks alone; nil without a Fetcher
-	hmux  *asynq.ServeMux
-	queue *asynq.Client
-	rdb   redis.UniversalClient
+	cfg      Config
+	deps     Deps
+	srv      *asynq.Server
+	mux      *asynq.ServeMux
+	variants *asynq.Server // jobs.QueueLow alone
+	vmux     *asynq.ServeMux
+	gate     *gate
+	hooks    *asynq.Server // QueueWebhooks alone; nil without a Fetcher
+	hmux     *asynq.ServeMux
+	queue    *asynq.Client
+	rdb      redis.UniversalClient
 }
 
 // New builds a worker with the image handlers registered. More handlers
@@ -125,9 +141,10 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		queue: asynq.NewClient(deps.Redis),
 		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
+	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval}
 	w.srv = asynq.NewServer(deps.Redis, asynq.Config{
 		Concurrency:       cfg.Concurrency,
-		Queues:            jobs.Queues,
+		Queues:            interactiveQueues(),
 		TaskCheckInterval: cfg.PollInterval,
 		ShutdownTimeout:   cfg.ShutdownTimeout,
 		Logger:            jobs.Logger{},
@@ -135,11 +152,11 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 
 		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
 	})
-	w.mux.Use(logTasks)
+	w.mux.Use(logTasks, w.gate.counting)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
-	w.mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
 	w.mux.HandleFunc(jobs.TypeFileClean, w.cleanFile)
+	w.variants, w.vmux = w.newVariantServer()
 	var err error
 	if w.hooks, w.hmux, err = w.newWebhookServer(); err != nil {
 		return nil, err
@@ -151,26 +168,41 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 func (w *Worker) Handle(pattern string, h asynq.Handler) { w.mux.Handle(pattern, h) }
 
 // Run processes tasks until ctx is cancelled, then stops taking new ones
-// and gives running ones ShutdownTimeout to finish; the rest go back to
-// the queue.
+// and gives running ones ShutdownTimeout to finish, in both pools at
+// once; the rest go back to the queue.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.queue.Close()
 	defer w.rdb.Close()
 	if err := w.srv.Start(w.mux); err != nil {
 		return fmt.Errorf("worker: start: %w", err)
 	}
+	if err := w.variants.Start(w.vmux); err != nil {
+		w.srv.Shutdown()
+		return fmt.Errorf("worker: start variants: %w", err)
+	}
 	if w.hooks != nil {
 		if err := w.hooks.Start(w.hmux); err != nil {
-			w.srv.Shutdown()
+			w.shutdown(w.srv, w.variants)
 			return fmt.Errorf("worker: start webhooks: %w", err)
 		}
 		defer w.hooks.Shutdown()
 	}
-	slog.Info("worker started", "concurrency", w.cfg.Concurrency, "webhook_concurrency", w.cfg.WebhookConcurrency)
+	slog.Info("worker started", "concurrency", w.cfg.Concurrency, "variant_concurrency", w.cfg.VariantConcurrency,
+		"webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
-	w.srv.Shutdown()
+	w.shutdown(w.srv, w.variants)
 	slog.Info("worker stopped")
 	return nil
+}
+
+// shutdown stops the servers at once, each giving its running tasks
+// ShutdownTimeout, and returns when all have stopped.
+func (w *Worker) shutdown(servers ...*asynq.Server) {
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Go(srv.Shutdown)
+	}
+	wg.Wait()
 }
 
 // logTasks logs each task's outcome and duration, and counts them in

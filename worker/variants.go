@@ -1,0 +1,146 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"picpipe/jobs"
+)
+
+// DefaultVariantConcurrency is how many background variants (AVIF) a
+// worker makes at once, on a pool of its own beside the image pool: a
+// quarter of the CPUs, at least one. An AVIF takes three times the CPU of
+// its WebP and up to 555 MB at 24 MP, and nobody waits for it.
+func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
+
+// variantMaxHold is the longest a background variant waits for
+// interactive work to leave room before it starts anyway, so that a
+// backlog drains, slowly, even under uploads that never stop.
+const variantMaxHold = time.Minute
+
+// newVariantServer returns the asynq server of jobs.QueueLow alone: the
+// background variants, with a concurrency of their own, each started only
+// once the interactive work leaves room (gate.hold).
+func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
+	srv := asynq.NewServer(w.deps.Redis, asynq.Config{
+		Concurrency:       w.cfg.VariantConcurrency,
+		Queues:            map[string]int{jobs.QueueLow: 1},
+		TaskCheckInterval: w.cfg.PollInterval,
+		ShutdownTimeout:   w.cfg.ShutdownTimeout,
+		Logger:            jobs.Logger{},
+		RetryDelayFunc:    retryDelay(w.cfg.RetryDelay),
+
+		DelayedTaskCheckInterval: w.cfg.RetryCheckInterval,
+	})
+	mux := asynq.NewServeMux()
+	mux.Use(logTasks, w.gate.holding)
+	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
+	return srv, mux
+}
+
+// interactiveQueues are the queues of the image pool: every queue but
+// the background variants'.
+func interactiveQueues() map[string]int {
+	qs := map[string]int{}
+	for q, weight := range jobs.Queues {
+		if q != jobs.QueueLow {
+			qs[q] = weight
+		}
+	}
+	return qs
+}
+
+// gate holds background variants back while interactive work could use
+// the CPU: while every slot of this worker's image pool is busy, or an
+// upload waits in Redis for a worker (any worker's free slot is about to
+// take it). A held variant looks again every poll, and starts anyway
+// after variantMaxHold.
+type gate struct {
+	slots  int64        // the image pool's size
+	active atomic.Int64 // tasks the image pool runs now
+	rdb    redis.UniversalClient
+	poll   time.Duration
+
+	// Test hooks, nil in service: held is called when a variant task
+	// is held back (once per task), started when it starts; working
+	// and worked when the image pool starts and ends a task, while it is
+	// counted.
+	held, started, working, worked func(ctx context.Context, t *asynq.Task)
+}
+
+// counting is the image pool's middleware that counts its running tasks.
+func (g *gate) counting(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		g.active.Add(1)
+		defer g.active.Add(-1)
+		if g.working != nil {
+			g.working(ctx, t)
+			defer g.worked(ctx, t)
+		}
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+// holding is the variant pool's middleware: it waits for room (hold)
+// before the variant's handler runs.
+func (g *gate) holding(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		if err := g.hold(ctx, t); err != nil {
+			return err // shutting down: the task goes back to its queue
+		}
+		if g.started != nil {
+			g.started(ctx, t)
+		}
+		return next.ProcessTask(ctx, t)
+	})
+}
+
+// hold returns once interactive work leaves room, variantMaxHold has
+// passed, or ctx ends (its error).
+func (g *gate) hold(ctx context.Context, t *asynq.Task) error {
+	limit := time.NewTimer(variantMaxHold)
+	defer limit.Stop()
+	for first := true; g.busy(ctx); first = false {
+		if first && g.held != nil {
+			g.held(ctx, t)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-limit.C:
+			slog.Info("variant held back too long; starting it anyway", "type", t.Type(), "held", variantMaxHold)
+			return nil
+		case <-time.After(g.poll):
+		}
+	}
+	return nil
+}
+
+// busy reports whether interactive work could use the CPU: this worker's
+// image pool is full, or an upload waits for a worker. Redis trouble
+// counts as room: the variant's own work fails on it soon enough.
+func (g *gate) busy(ctx context.Context) bool {
+	if g.active.Load() >= g.slots {
+		return true
+	}
+	pipe := g.rdb.Pipeline()
+	lens := make([]*redis.IntCmd, len(jobs.InteractiveQueues))
+	for i, q := range jobs.InteractiveQueues {
+		lens[i] = pipe.LLen(ctx, jobs.PendingKey(q))
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return false
+	}
+	for _, n := range lens {
+		if n.Val() > 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,275 @@
+package worker
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"picpipe/db"
+	"picpipe/imaging"
+	"picpipe/internal/testenv"
+	"picpipe/jobs"
+	"picpipe/storage"
+)
+
+// events records what a worker's pools did, in order.
+type events struct {
+	mu   sync.Mutex
+	list []string
+	seen chan string // every event, as it happens
+}
+
+func newEvents() *events { return &events{seen: make(chan string, 1000)} }
+
+func (e *events) add(kind string, t *asynq.Task) {
+	p, _ := jobs.ParseImagePayload(t)
+	ev := kind + " " + p.ImageID
+	e.mu.Lock()
+	e.list = append(e.list, ev)
+	e.mu.Unlock()
+	e.seen <- ev
+}
+
+// index is the position of event ev, -1 before it happened.
+func (e *events) index(ev string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Index(e.list, ev)
+}
+
+// count is how many events begin with kind.
+func (e *events) count(kind string) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, ev := range e.list {
+		if strings.HasPrefix(ev, kind+" ") {
+			n++
+		}
+	}
+	return n
+}
+
+// await waits for event ev; a minute without it fails the test.
+func (e *events) await(t *testing.T, ev string) {
+	t.Helper()
+	if e.index(ev) >= 0 {
+		return
+	}
+	deadline := time.After(time.Minute)
+	for {
+		select {
+		case got := <-e.seen:
+			if got == ev {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no %q within a minute; events: %v", ev, e.list)
+		}
+	}
+}
+
+// poolFixture is a worker whose image pool has one slot and whose
+// variant pool has one, on real Redis, SQLite and a blob directory.
+type poolFixture struct {
+	*fixture
+	queue *asynq.Client
+}
+
+func newPoolFixture(t *testing.T) *poolFixture {
+	t.Helper()
+	d := testenv.SQLite(t)
+	opt, err := jobs.RedisOpt(testenv.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imaging.Startup(); err != nil {
+		t.Fatal(err)
+	}
+	proc, err := imaging.NewProcessor(imaging.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Concurrency: 1, VariantConcurrency: 1, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second},
+		Deps{DB: d, Store: st, Redis: opt, Processor: proc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _, _, err := d.CreateUserWithKey(context.Background(), "u", "free", "", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := asynq.NewClient(opt)
+	t.Cleanup(func() { q.Close() })
+	return &poolFixture{fixture: &fixture{w: w, d: d, st: st, user: u}, queue: q}
+}
+
+// upload records a queued upload of file and enqueues its processing on
+// the critical queue, as the API does for a client that waits.
+func (f *poolFixture) upload(t *testing.T, file string) string {
+	t.Helper()
+	img := f.stage(t, file)
+	task, _ := jobs.NewImageProcessTask(img.ID, true)
+	if _, err := f.queue.Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	return img.ID
+}
+
+// TestWebPNeverWaitsBehindAVIF: with a backlog of 20 AVIF variants
+// queued and one of them being made, an upload's WebP is made at once on
+// the image pool; a variant is held back while the image pool is full,
+// starting only once the upload is done; and the backlog then drains.
+// The worker has one slot in each pool, so that any sharing would show.
+func TestWebPNeverWaitsBehindAVIF(t *testing.T) {
+	f := newPoolFixture(t)
+	ctx := context.Background()
+	var backlog []string
+	for range 20 {
+		img := f.stage(t, "cmyk.jpg")
+		if err := f.process(t, img.ID); err != nil { // ready; its AVIF queued on the low queue
+			t.Fatal(err)
+		}
+		backlog = append(backlog, img.ID)
+	}
+	ev := newEvents()
+	releaseAVIF, releaseUpload := make(chan struct{}), make(chan struct{})
+	var second atomic.Value // the id of the upload whose WebP is held in the pool
+	second.Store("")
+	g := f.w.gate
+	g.held = func(_ context.Context, t *asynq.Task) { ev.add("held", t) }
+	g.started = func(_ context.Context, t *asynq.Task) {
+		ev.add("avif", t)
+		if ev.count("avif") == 1 {
+			<-releaseAVIF // the first variant is being made until released
+		}
+	}
+	g.working = func(_ context.Context, t *asynq.Task) {
+		ev.add("work", t)
+		if p, _ := jobs.ParseImagePayload(t); p.ImageID == second.Load() {
+			<-releaseUpload
+		}
+	}
+	g.worked = func(_ context.Context, t *asynq.Task) { ev.add("done", t) }
+
+	runCtx, stop := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { f.w.Run(runCtx); close(stopped) }()
+	t.Cleanup(func() { stop(); <-stopped })
+
+	// A variant is being made; an upload arrives: its WebP is made while
+	// the variant still is.
+	for ev.count("avif") == 0 {
+		select {
+		case <-ev.seen:
+		case <-time.After(time.Minute):
+			t.Fatal("no variant started within a minute")
+		}
+	}
+	first := f.upload(t, "photo.jpg")
+	ev.await(t, "done "+first)
+	if got := f.row(t, first); got.Status != db.StatusReady {
+		t.Fatalf("the upload is %s; want ready", got.Status)
+	}
+	if n := ev.count("avif"); n != 1 {
+		t.Fatalf("%d variants started while the first was being made; want 1", n)
+	}
+
+	// A second upload fills the image pool; the first variant ends: the
+	// next is held back until the upload is done.
+	img := f.stage(t, "photo.jpg")
+	second.Store(img.ID)
+	task, _ := jobs.NewImageProcessTask(img.ID, true)
+	if _, err := f.queue.Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	ev.await(t, "work "+img.ID)
+	close(releaseAVIF)
+	for held := ""; held == ""; {
+		select {
+		case e := <-ev.seen:
+			if strings.HasPrefix(e, "held ") {
+				held = e
+			} else if strings.HasPrefix(e, "avif ") {
+				t.Fatalf("%q started while the image pool was full: %v", e, ev.list)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("no variant held back within a minute: %v", ev.list)
+		}
+	}
+	close(releaseUpload)
+	ev.await(t, "done "+img.ID)
+
+	// The backlog drains, and the uploads' own variants are made.
+	for _, id := range append(backlog, first, img.ID) {
+		for {
+			v := f.variant(t, id)
+			if v.Done() {
+				if v.Status == db.StatusFailed {
+					t.Fatalf("variant of %s failed: %s", id, v.ErrorCode)
+				}
+				break
+			}
+			select {
+			case <-ev.seen:
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	ev.mu.Lock()
+	list := slices.Clone(ev.list)
+	ev.mu.Unlock()
+	// Every variant but the first started after the held upload was done.
+	doneAt, started := slices.Index(list, "done "+img.ID), 0
+	for i, e := range list {
+		if strings.HasPrefix(e, "avif ") {
+			if started++; started > 1 && i < doneAt {
+				t.Errorf("%q started before the upload filling the pool was done: %v", e, list)
+			}
+		}
+	}
+	if started != len(backlog)+2 {
+		t.Errorf("%d variants made; want the backlog's %d and the uploads' 2: %v", started, len(backlog), list)
+	}
+}
+
+// TestShutdownDrainsBothPools: stopped while an upload's WebP and a
+// variant are being made, a worker lets both finish before Run returns.
+func TestShutdownDrainsBothPools(t *testing.T) {
+	f := newPoolFixture(t)
+	ready := f.stage(t, "cmyk.jpg")
+	if err := f.process(t, ready.ID); err != nil { // its AVIF queued
+		t.Fatal(err)
+	}
+	ev := newEvents()
+	release := make(chan struct{})
+	g := f.w.gate
+	g.started = func(_ context.Context, t *asynq.Task) { ev.add("avif", t); <-release }
+	g.working = func(_ context.Context, t *asynq.Task) { ev.add("work", t); <-release }
+	g.worked = func(context.Context, *asynq.Task) {}
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { f.w.Run(ctx); close(stopped) }()
+	ev.await(t, "avif "+ready.ID)
+	upload := f.upload(t, "cmyk.jpg")
+	ev.await(t, "work "+upload)
+	stop()
+	close(release)
+	<-stopped
+	if got := f.row(t, upload); got.Status != db.StatusReady {
+		t.Errorf("the upload being made at shutdown is %s; want ready", got.Status)
+	}
+	if v := f.variant(t, ready.ID); !v.Done() || v.Status == db.StatusFailed {
+		t.Errorf("the variant being made at shutdown is %s; want made", v.Status)
+	}
+}
