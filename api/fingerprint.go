@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,6 +11,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"slices"
 )
 
 // The fingerprint of a request sent with an Idempotency-Key tells "the
@@ -23,9 +25,10 @@ import (
 //     the same thing.
 //   - a bodyPrint, of the body as it is read — never buffered. A
 //     multipart body is printed part by part (each part's name, file
-//     name and SHA-256), so that a client resending the same form with a
-//     new boundary, as curl does, sends the same request; any other body
-//     by its bytes.
+//     name and SHA-256, in any order), so that a client resending the same
+//     form with a new boundary, as curl does, or its fields in another
+//     order, as a client building it from a map does, sends the same
+//     request; any other body by its bytes.
 
 // requestHash is the hex SHA-256 of what identifies r before its body.
 func requestHash(r *http.Request) string {
@@ -78,7 +81,7 @@ func newBodyPrint(r *http.Request, body *requestBody) *bodyPrint {
 
 // parts returns the reader of mr that prints the parts of the body.
 func (p *bodyPrint) parts(mr *multipart.Reader) *partReader {
-	p.form = &partReader{mr: mr, print: sha256.New()}
+	p.form = &partReader{mr: mr, print: true}
 	return p.form
 }
 
@@ -116,22 +119,34 @@ func (p *bodyPrint) read() (string, error) {
 			return "", err
 		}
 	}
-	return "form:" + hex.EncodeToString(p.form.print.Sum(nil)), nil
+	return "form:" + p.form.sum(), nil
 }
 
 // onlyReader hides every method of a reader but Read, so that io.Copy
 // reads through it.
 type onlyReader struct{ io.Reader }
 
-// partReader reads the parts of a multipart body, feeding each to print
-// whole when the next is asked for (what the handler did not read of it
-// is read then): its name, its file name and the SHA-256 of its bytes.
-// print nil reads the parts as they are.
+// partReader reads the parts of a multipart body, printing each whole
+// when the next is asked for (what the handler did not read of it is
+// read then): the SHA-256 of its name, its file name and the SHA-256 of
+// its bytes. Without print it reads the parts as they are.
 type partReader struct {
-	mr    *multipart.Reader
-	print hash.Hash
-	cur   *formPart
-	ended bool
+	mr     *multipart.Reader
+	print  bool
+	prints [][sha256.Size]byte
+	cur    *formPart
+	ended  bool
+}
+
+// sum is the hex SHA-256 of the parts' prints, in order of their bytes:
+// the same parts in any order print alike.
+func (r *partReader) sum() string {
+	slices.SortFunc(r.prints, func(a, b [sha256.Size]byte) int { return bytes.Compare(a[:], b[:]) })
+	h := sha256.New()
+	for _, p := range r.prints {
+		h.Write(p[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // formPart is one part of a multipart body, hashed as it is read when
@@ -172,7 +187,7 @@ func (r *partReader) NextPart() (*formPart, error) {
 		return nil, err
 	}
 	r.cur = &formPart{Part: part}
-	if r.print != nil {
+	if r.print {
 		r.cur.h = sha256.New()
 	}
 	return r.cur, nil
@@ -185,14 +200,16 @@ func (r *partReader) endPart() error {
 		return nil
 	}
 	r.cur = nil
-	if r.print == nil {
+	if !r.print {
 		return nil
 	}
 	if err := p.Close(); err != nil {
 		return err
 	}
-	writeField(r.print, p.FormName())
-	writeField(r.print, p.FileName())
-	writeField(r.print, string(p.h.Sum(nil)))
+	h := sha256.New()
+	writeField(h, p.FormName())
+	writeField(h, p.FileName())
+	writeField(h, string(p.h.Sum(nil)))
+	r.prints = append(r.prints, [sha256.Size]byte(h.Sum(nil)))
 	return nil
 }

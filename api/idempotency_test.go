@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -138,6 +139,27 @@ func TestIdempotencyKeyRefusedKeeps(t *testing.T) {
 		t.Fatalf("the corrected request = %d %s; want 201, run", fixed.status, fixed.body)
 	}
 	sameAnswer(t, fixed, e.upload("photo.jpg", photo, map[string]string{"quality": "80"}, withKey("fix-me", nil)))
+
+	// The same form with its fields in another order is the same request.
+	ordered := func(names ...string) resp {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for _, n := range names {
+			if n == "file" {
+				w, _ := mw.CreateFormFile("file", "photo.jpg")
+				w.Write(photo)
+				continue
+			}
+			mw.WriteField(n, map[string]string{"quality": "70", "resize": "100x"}[n])
+		}
+		mw.Close()
+		return e.do("POST", "/v1/images", &buf, withKey("ordered", map[string]string{"Content-Type": mw.FormDataContentType()}))
+	}
+	first := ordered("quality", "resize", "file")
+	if first.status != http.StatusCreated {
+		t.Fatalf("ordered upload = %d %s", first.status, first.body)
+	}
+	sameAnswer(t, first, ordered("file", "resize", "quality"))
 
 	for _, tt := range []struct {
 		key  string
