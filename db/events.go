@@ -167,6 +167,15 @@ func (d *DB) EventByID(ctx context.Context, id string) (*Event, error) {
 	return ev, nil
 }
 
+// EventsOf returns the events about the resource id, oldest first.
+func (d *DB) EventsOf(ctx context.Context, resourceID string) ([]Event, error) {
+	var evs []Event
+	if err := d.idb.NewSelect().Model(&evs).Where("resource_id = ?", resourceID).Order("seq ASC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("db: events of %s: %w", resourceID, err)
+	}
+	return evs, nil
+}
+
 // UndispatchedEvents returns up to limit events whose deliveries were
 // not queued yet, written before the Unix second before, oldest first.
 func (d *DB) UndispatchedEvents(ctx context.Context, before int64, limit int) ([]Event, error) {
