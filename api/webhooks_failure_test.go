@@ -18,6 +18,7 @@ import (
 	"picpipe/internal/testenv"
 	"picpipe/jobs"
 	"picpipe/outbox"
+	"picpipe/scheduler"
 )
 
 // awaitWebhook polls the endpoint until ok holds (a minute at most) and
@@ -242,4 +243,35 @@ func TestWebhookSSRF(t *testing.T) {
 	if n := len(rc.got()); n != 0 {
 		t.Fatalf("the loopback receiver got %d requests; want none", n)
 	}
+}
+
+// TestWebhookSweep: when nothing dispatches an event after its commit (a
+// process dying right then), reconcile's sweep does, and the receiver
+// gets it once.
+func TestWebhookSweep(t *testing.T) {
+	testenv.ForEachDB(t, func(t *testing.T, d *db.DB) {
+		rc := newReceiver(t)
+		e := hookEnv(t, d, rc, envOpts{noDispatch: true})
+		_, secret := e.createWebhook(rc.srv.URL, "file.ready")
+		r := e.multi("/v1/files", []part{{"files", "a.txt", []byte("a")}}, nil)
+		id := str(r.json(t)["uploaded"].([]any)[0].(map[string]any), "id")
+		evs, err := e.db.EventsOf(t.Context(), id)
+		if err != nil || len(evs) != 1 || evs[0].DispatchedAt != nil {
+			t.Fatalf("events %+v, %v; want one undispatched", evs, err)
+		}
+		later := func() time.Time { return time.Now().Add(time.Minute) }
+		s, err := scheduler.New(scheduler.Config{}, scheduler.Deps{DB: e.db, Redis: e.deps.Redis, Now: later})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // twice: the second finds nothing to do
+			if _, err := s.Reconcile(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		verified(t, rc.awaitEvent("file.ready", id), secret)
+		if log := e.awaitLog(str(e.getJSON("/v1/webhooks")["data"].([]any)[0].(map[string]any), "id"), 1); len(log) != 1 || len(rc.got()) != 1 {
+			t.Fatalf("%d attempts logged, %d received; want 1", len(log), len(rc.got()))
+		}
+	})
 }
