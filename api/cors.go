@@ -50,11 +50,11 @@ func corsScopeOf(path string) corsScope {
 const (
 	corsAllowMethods = "GET, HEAD, POST, PUT, DELETE"
 	// corsAllowHeaders are the request headers the API reads.
-	corsAllowHeaders = "Authorization, Content-Type, Prefer, Idempotency-Key, X-Api-Key, Agent"
+	corsAllowHeaders = "Authorization, Content-Type, Prefer, Idempotency-Key, Last-Event-ID, X-Api-Key, Agent"
 	// corsExposeHeaders are the answer headers a client of the API reads.
 	corsExposeHeaders = "Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, " +
 		"X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Location, Preference-Applied, " +
-		"X-Request-Id, WWW-Authenticate"
+		"Idempotent-Replayed, X-Request-Id, WWW-Authenticate"
 	// corsPublicExpose are the answer headers of a public link worth reading.
 	corsPublicExpose = "ETag, X-Picpipe-Format, Content-Range, Content-Disposition, X-Request-Id"
 	corsMaxAge       = "7200" // Chromium's ceiling
