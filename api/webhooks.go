@@ -8,12 +8,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/gin-gonic/gin"
 
 	"picpipe"
 	"picpipe/db"
-	"picpipe/intake"
 )
 
 // Bounds of a webhook's fields.
@@ -152,9 +152,20 @@ func (s *Server) applyWebhook(c *gin.Context, w *db.Webhook, req webhookRequest)
 		if len(*req.Description) > maxWebhookDescription {
 			return picpipe.Errorf(picpipe.ECodeInvalidRequest, "description is longer than %d bytes", maxWebhookDescription)
 		}
-		w.Description = intake.SanitizeName(*req.Description)
+		w.Description = plainText(*req.Description)
 	}
 	return nil
+}
+
+// plainText is s without control and format characters (NUL, bidi
+// overrides, zero-width joiners) and surrounding white space.
+func plainText(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, "")))
 }
 
 // eventList returns the stored form of the event types list: "*" alone

@@ -38,9 +38,9 @@ func TestWebhookRequests(t *testing.T) {
 			t.Errorf("%s: %d %s; want 400 invalid_request", tt.name, r.status, r.body)
 		}
 	}
-	r := create(`{"url": "`+rc.srv.URL+`/h", "events": ["file.deleted", "image.ready", "image.ready"], "description": "prod"}`, "")
+	r := create(`{"url": "`+rc.srv.URL+`/h", "events": ["file.deleted", "image.ready", "image.ready"], "description": " prod/eu\u0000\u202e "}`, "")
 	if m := r.json(t); r.status != 201 || !slices.Equal(toStrings(m["events"]), []string{"image.ready", "file.deleted"}) ||
-		m["description"] != "prod" || r.header.Get("Location") != "/v1/webhooks/"+str(m, "id") {
+		m["description"] != "prod/eu" || r.header.Get("Location") != "/v1/webhooks/"+str(m, "id") {
 		t.Fatalf("create = %d %s %v", r.status, r.body, r.header)
 	}
 	id := str(r.json(t), "id")

@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
 
 	"picpipe/api"
 	"picpipe/internal/testenv"
@@ -52,7 +55,21 @@ func webhookScenario(t *testing.T, c *contract) {
 		{"roll secret, too long a grace", "POST", hook("/secret"), post(`{"previous_secret_expires_in": 99999999}`), 400, nil},
 	})
 	up := e.upload("photo.jpg", fixture(t, "photo.jpg"), nil, nil)
-	rc.awaitEvent("image.ready", str(up.json(t), "id"))
+	// The body a receiver gets is what the WebhookEvent schema says.
+	h := rc.awaitEvent("image.ready", str(up.json(t), "id"))
+	var body any
+	if err := json.Unmarshal(h.body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.doc.Components.Schemas["WebhookEvent"].Value.VisitJSON(body, openapi3.EnableJSONSchema2020()); err != nil {
+		t.Fatalf("a delivery's body does not match WebhookEvent: %v\n%s", err, h.body)
+	}
+	bad := map[string]any{}
+	json.Unmarshal(h.body, &bad)
+	bad["sequence"] = "1"
+	if c.doc.Components.Schemas["WebhookEvent"].Value.VisitJSON(bad, openapi3.EnableJSONSchema2020()) == nil {
+		t.Fatal("WebhookEvent takes a string sequence")
+	}
 	if len(e.awaitLog(hookID, 1)) == 0 {
 		t.Fatal("no delivery logged")
 	}
