@@ -52,6 +52,14 @@ func (s *Server) createImage(c *gin.Context) {
 	}
 	wait, applied := preferredWait(c.GetHeader("Prefer"), s.cfg.DefaultWait, s.cfg.MaxWait)
 	ctx := c.Request.Context()
+	var changes <-chan struct{}
+	if wait > 0 {
+		// Before its task is queued, so that no change of it goes
+		// unheard: the row as recorded is then its state until one comes.
+		ch, unwatch := s.waiter.Watch(id)
+		defer unwatch()
+		changes = ch
+	}
 	// The body is in: a client gone from here on must not cut the
 	// recording in half (its retry, with an Idempotency-Key, finds it).
 	rctx := context.WithoutCancel(ctx)
@@ -72,7 +80,10 @@ func (s *Server) createImage(c *gin.Context) {
 	if applied != "" {
 		c.Header("Preference-Applied", applied)
 	}
-	s.respondUpload(c, s.await(ctx, img, wait), created)
+	if img.ID != id {
+		changes = nil // a dedup hit: another image, read before it was watched
+	}
+	s.respondUpload(c, s.await(ctx, img, wait, changes), created)
 }
 
 // dropIntake removes the bytes in staged, unless they are a presigned
@@ -201,37 +212,60 @@ func (s *Server) discard(ctx context.Context, img *db.Image) {
 }
 
 // await waits up to d for img to finish and returns its latest state.
-func (s *Server) await(ctx context.Context, img *db.Image, d time.Duration) *db.Image {
-	s.awaitDone(ctx, img.ID, d, func() bool {
+// changes, when not nil, tells of the announcements of img.ID, watched
+// since before img was recorded: img is its state until one comes, so the
+// row is read only after one (or a second without any). Without it,
+// await watches img.ID itself and reads the row first.
+func (s *Server) await(ctx context.Context, img *db.Image, d time.Duration, changes <-chan struct{}) *db.Image {
+	read := func() bool {
 		if fresh, err := s.db.ImageByID(ctx, img.UserID, img.ID); err == nil {
 			img = fresh
 		}
 		return img.Done()
-	})
+	}
+	if changes == nil {
+		s.awaitDone(ctx, img.ID, d, read)
+		return img
+	}
+	if !img.Done() {
+		s.awaitChanges(ctx, changes, d, read)
+	}
 	return img
 }
 
-// awaitDone calls done until it reports true or d has passed. A
-// completion announcement for id wakes it early; it also calls done every
+// awaitDone calls done until it reports true or d has passed. Each
+// announcement of id calls it again early; it is also called every
 // second, in case an announcement was missed.
 func (s *Server) awaitDone(ctx context.Context, id string, d time.Duration, done func() bool) {
 	if d <= 0 {
 		return
 	}
-	woken, cancel := s.waiter.Wait(id)
-	defer cancel()
+	changes, stop := s.waiter.Watch(id) // before the first call: no change between goes unheard
+	defer stop()
+	if !done() {
+		s.awaitChanges(ctx, changes, d, done)
+	}
+}
+
+// awaitChanges calls done after each of changes, and every second in
+// case an announcement was missed, until it reports true or d has
+// passed. Every change is heard: a request is told of an image's claim
+// (processing) and then of its end.
+func (s *Server) awaitChanges(ctx context.Context, changes <-chan struct{}, d time.Duration, done func() bool) {
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for !done() {
+	for {
 		select {
-		case <-woken:
-			woken = nil // check once more, then wait for the timer
+		case <-changes:
 		case <-tick.C:
 		case <-timeout.C:
 			return
 		case <-ctx.Done():
+			return
+		}
+		if done() {
 			return
 		}
 	}

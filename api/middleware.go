@@ -101,7 +101,8 @@ func (s *Server) authenticate(c *gin.Context) {
 	ctx := c.Request.Context()
 	// Looking up by the SHA-256 of the secret compares in effect in
 	// constant time: timing reveals nothing an attacker can steer.
-	key, err := s.db.APIKeyByHash(ctx, db.HashSecret(secret))
+	// The key and its user in one query.
+	key, err := s.db.APIKeyWithUser(ctx, db.HashSecret(secret))
 	if errors.Is(err, db.ErrAPIKeyNotFound) {
 		failCode(c, picpipe.ECodeUnauthorized, "invalid or revoked API key")
 		return
@@ -109,8 +110,8 @@ func (s *Server) authenticate(c *gin.Context) {
 		fail(c, err)
 		return
 	}
-	user, ok := s.admit(c, key.UserID, key.Allows(c.ClientIP()), "API key")
-	if !ok {
+	user := key.User
+	if !s.admitUser(c, user, key.Allows(c.ClientIP()), "API key") {
 		return
 	}
 	c.Set(ctxKey, key)
@@ -133,16 +134,21 @@ func (s *Server) admit(c *gin.Context, userID string, allowed bool, credential s
 		fail(c, err)
 		return nil, false
 	}
+	return user, s.admitUser(c, user, allowed, credential)
+}
+
+// admitUser is admit for an account already loaded.
+func (s *Server) admitUser(c *gin.Context, user *db.User, allowed bool, credential string) bool {
 	if user.Status != db.UserActive {
 		failCode(c, picpipe.ECodeForbidden, "account is %s", user.Status)
-		return nil, false
+		return false
 	}
 	if !allowed {
 		failCode(c, picpipe.ECodeForbidden, "this %s may not be used from %s", credential, c.ClientIP())
-		return nil, false
+		return false
 	}
 	c.Set(ctxUser, user)
-	return user, true
+	return true
 }
 
 func userOf(c *gin.Context) *db.User { return c.MustGet(ctxUser).(*db.User) }

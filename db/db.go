@@ -89,6 +89,12 @@ func (d *DB) Close() error { return d.bun.Close() }
 // Ping checks that the database answers.
 func (d *DB) Ping(ctx context.Context) error { return d.bun.PingContext(ctx) }
 
+// AddQueryHook adds a bun query hook to the pool, for every query of d
+// and of the DBs derived from it, transactions included (BEGIN, COMMIT
+// and ROLLBACK among them): for tracing, and for tests that count round
+// trips.
+func (d *DB) AddQueryHook(h bun.QueryHook) { d.bun.AddQueryHook(h) }
+
 // Postgres reports whether d runs on PostgreSQL.
 func (d *DB) Postgres() bool { return d.bun.Dialect().Name().String() == "pg" }
 

@@ -63,6 +63,21 @@ func (d *DB) APIKeyByHash(ctx context.Context, hash string) (*APIKey, error) {
 	return k, nil
 }
 
+// APIKeyWithUser returns the live (not revoked) key whose secret hashes
+// to hash with its user (k.User), in one query: what authenticating a
+// request needs. It returns ErrAPIKeyNotFound when there is no such key.
+func (d *DB) APIKeyWithUser(ctx context.Context, hash string) (*APIKey, error) {
+	k := new(APIKey)
+	err := d.idb.NewSelect().Model(k).Relation("User").
+		Where("api_key.hash = ?", hash).Where("api_key.revoked_at IS NULL").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (k.User == nil || k.User.ID == "") {
+		return nil, ErrAPIKeyNotFound
+	} else if err != nil {
+		return nil, fmt.Errorf("db: api key by hash: %w", err)
+	}
+	return k, nil
+}
+
 // ListAPIKeys returns the user's keys, revoked ones included, oldest first.
 // With userID "" it lists every user's keys.
 func (d *DB) ListAPIKeys(ctx context.Context, userID string) ([]APIKey, error) {

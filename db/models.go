@@ -44,6 +44,8 @@ type APIKey struct {
 	CreatedAt  int64  `bun:"created_at,notnull"`
 	LastUsedAt *int64 `bun:"last_used_at"`
 	RevokedAt  *int64 `bun:"revoked_at"`
+	// User is the key's user, loaded by APIKeyWithUser only.
+	User *User `bun:"rel:belongs-to,join:user_id=id"`
 }
 
 // Image statuses. queued and processing are transient; every image ends
@@ -93,8 +95,9 @@ type Image struct {
 	// Attempt is the token of the claim that may finish the image; each
 	// claim takes a new one, so an older run's outcome is refused.
 	Attempt string `bun:"attempt,notnull"`
-	// PrevAttempt is, on a claimed row, the attempt the claim took over.
-	PrevAttempt string `bun:"-"`
+	// PrevAttempt is, on a claimed row, the attempt the claim took over
+	// ("" for none).
+	PrevAttempt string `bun:"prev_attempt,notnull"`
 	CreatedAt   int64  `bun:"created_at,notnull"`
 	UpdatedAt   int64  `bun:"updated_at,notnull"`
 	DeletedAt   *int64 `bun:"deleted_at"`
@@ -145,8 +148,9 @@ type Variant struct {
 	Attempt   string `bun:"attempt,notnull"`
 	Attempts  int    `bun:"attempts,notnull"`
 	ErrorCode string `bun:"error_code,notnull"`
-	// PrevAttempt is, on a claimed row, the attempt the claim took over.
-	PrevAttempt string `bun:"-"`
+	// PrevAttempt is, on a claimed row, the attempt the claim took over
+	// ("" for none).
+	PrevAttempt string `bun:"prev_attempt,notnull"`
 	CreatedAt   int64  `bun:"created_at,notnull"`
 	UpdatedAt   int64  `bun:"updated_at,notnull"`
 }

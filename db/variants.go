@@ -29,31 +29,25 @@ func (d *DB) QueueVariants(ctx context.Context, id string, now int64, kinds []st
 // of a ready, live image to processing under a new attempt token and
 // counts the attempt. It returns the claimed variant (its PrevAttempt
 // names the attempt it took over) with its image, or ErrVariantNotFound
-// when the variant is final, or its image is not ready or deleted.
+// when the variant is final, or its image is not ready or deleted. The
+// claim is one conditional UPDATE … RETURNING, atomic by itself; the
+// image is read after it.
 func (d *DB) ClaimVariant(ctx context.Context, imageID, kind string, now int64) (*Variant, *Image, error) {
-	v, img := new(Variant), new(Image)
-	err := d.RunInTx(ctx, func(tx *DB) error {
-		err := tx.selectForUpdate(v).Where("image_id = ?", imageID).Where("kind = ?", kind).
-			Where("status IN (?, ?)", StatusQueued, StatusProcessing).Scan(ctx)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrVariantNotFound
-		} else if err != nil {
-			return fmt.Errorf("db: claim variant: %w", err)
-		}
-		if img, err = tx.ImageForWork(ctx, imageID); err != nil {
-			return err
-		}
-		if img.Status != StatusReady || img.DeletedAt != nil {
-			return ErrVariantNotFound
-		}
-		v.PrevAttempt, v.Attempt = v.Attempt, NewAttempt()
-		v.Status, v.Attempts, v.UpdatedAt = StatusProcessing, v.Attempts+1, now
-		_, err = tx.idb.NewUpdate().Model(v).Column("status", "attempt", "attempts", "updated_at").WherePK().Exec(ctx)
-		if err != nil {
-			return fmt.Errorf("db: claim variant: %w", err)
-		}
-		return nil
-	})
+	v := new(Variant)
+	err := d.idb.NewUpdate().Model(v).
+		Set("prev_attempt = attempt").Set("attempt = ?", NewAttempt()).
+		Set("status = ?", StatusProcessing).Set("attempts = attempts + 1").Set("updated_at = ?", now).
+		Where("image_id = ?", imageID).Where("kind = ?", kind).
+		Where("status IN (?, ?)", StatusQueued, StatusProcessing).
+		Where("EXISTS (SELECT 1 FROM images WHERE images.id = ? AND images.status = ? AND images.deleted_at IS NULL)",
+			imageID, StatusReady).
+		Returning("*").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, ErrVariantNotFound
+	} else if err != nil {
+		return nil, nil, fmt.Errorf("db: claim variant: %w", err)
+	}
+	img, err := d.ImageForWork(ctx, imageID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -100,12 +94,12 @@ func (d *DB) VariantsOfImages(ctx context.Context, ids []string) (map[string][]V
 
 // EndVariant records the outcome of v (v.Status ready with StorageKey,
 // Size and Served, skipped with the Size it would have had, or failed
-// with ErrorCode) if v.Attempt still holds it, in one
-// transaction with the release of the image's staged source when this was
-// its last unfinished variant. It returns the source key to delete once
-// committed ("" while other variants still need it), or
-// ErrVariantNotFound when the variant is final already or claimed by a
-// later attempt: then nothing of this attempt is recorded.
+// with ErrorCode) if v.Attempt still holds it, in one transaction with
+// the release of the image's staged source when this was its last
+// unfinished variant. It returns the source key to delete once committed
+// ("" while other variants still need it), or ErrVariantNotFound when
+// the variant is final already or claimed by a later attempt: then
+// nothing of this attempt is recorded.
 func (d *DB) EndVariant(ctx context.Context, v *Variant) (string, error) {
 	var source string
 	err := d.RunInTx(ctx, func(tx *DB) error {
@@ -119,51 +113,39 @@ func (d *DB) EndVariant(ctx context.Context, v *Variant) (string, error) {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrVariantNotFound
 		}
-		if err := tx.emitVariant(ctx, v); err != nil {
-			return err
+		// One read of the image, locked, for the event and the release.
+		img := new(Image)
+		if err := tx.selectForUpdate(img).Where("id = ?", v.ImageID).Scan(ctx); err != nil {
+			return fmt.Errorf("db: end variant %s of %s: %w", v.Kind, v.ImageID, err)
 		}
-		source, err = tx.releaseSource(ctx, v.ImageID, v.UpdatedAt)
+		if v.Status == StatusReady && img.DeletedAt == nil {
+			if err := tx.emitImage(ctx, img.UserID, EventImageVariantReady, img.ID, v.Kind, v.UpdatedAt); err != nil {
+				return err
+			}
+		}
+		source, err = tx.releaseSource(ctx, img, v.UpdatedAt)
 		return err
 	})
 	return source, err
 }
 
-// emitVariant emits image.variant.ready when v, just ended, is ready and
-// its image live.
-func (d *DB) emitVariant(ctx context.Context, v *Variant) error {
-	if v.Status != StatusReady {
-		return nil
-	}
-	img, err := d.ImageForWork(ctx, v.ImageID)
-	if err != nil || img.DeletedAt != nil {
-		return err
-	}
-	return d.emitImage(ctx, img.UserID, EventImageVariantReady, img.ID, v.Kind, v.UpdatedAt)
-}
-
-// releaseSource forgets the staged source of a ready image once none of
-// its variants needs it any more, and returns its key ("" when it is
-// still needed or already gone).
-func (d *DB) releaseSource(ctx context.Context, imageID string, now int64) (string, error) {
-	open, err := d.idb.NewSelect().Model((*Variant)(nil)).Where("image_id = ?", imageID).
-		Where("status IN (?, ?)", StatusQueued, StatusProcessing).Count(ctx)
-	if err != nil {
-		return "", fmt.Errorf("db: open variants of %s: %w", imageID, err)
-	}
-	if open > 0 {
-		return "", nil
-	}
-	img := new(Image)
-	if err := d.selectForUpdate(img).Where("id = ?", imageID).Scan(ctx); err != nil {
-		return "", fmt.Errorf("db: release source of %s: %w", imageID, err)
-	}
+// releaseSource forgets the staged source of img, a ready image read in
+// this transaction and locked, once none of its variants needs it any
+// more, and returns its key ("" when it is still needed or already gone).
+func (d *DB) releaseSource(ctx context.Context, img *Image, now int64) (string, error) {
 	if img.Status != StatusReady || img.SourceKey == "" {
 		return "", nil
 	}
-	_, err = d.idb.NewUpdate().Model((*Image)(nil)).Set("source_key = ''").Set("updated_at = ?", now).
-		Where("id = ?", imageID).Exec(ctx)
+	res, err := d.idb.NewUpdate().Model((*Image)(nil)).Set("source_key = ''").Set("updated_at = ?", now).
+		Where("id = ?", img.ID).Where("source_key = ?", img.SourceKey).
+		Where("NOT EXISTS (SELECT 1 FROM variants WHERE variants.image_id = ? AND variants.status IN (?, ?))",
+			img.ID, StatusQueued, StatusProcessing).
+		Exec(ctx)
 	if err != nil {
-		return "", fmt.Errorf("db: release source of %s: %w", imageID, err)
+		return "", fmt.Errorf("db: release source of %s: %w", img.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return "", nil
 	}
 	return img.SourceKey, nil
 }
