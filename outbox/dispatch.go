@@ -13,8 +13,14 @@ import (
 	"picpipe/jobs"
 )
 
-// enqueueTimeout bounds each enqueue of a delivery task.
-const enqueueTimeout = 2 * time.Second
+// enqueueTimeout bounds each enqueue of a delivery task, and hookTimeout
+// all the dispatching after one commit: the committer (an upload's
+// request, a worker's task) waits that long at most when Redis or the
+// database is slow, and the sweep takes up what did not make it.
+const (
+	enqueueTimeout = 2 * time.Second
+	hookTimeout    = 2 * time.Second
+)
 
 // Dispatcher queues the deliveries of events.
 type Dispatcher struct {
@@ -32,9 +38,12 @@ func NewDispatcher(d *db.DB, queue *asynq.Client, now func() time.Time) *Dispatc
 	return &Dispatcher{db: d, queue: queue, now: now}
 }
 
-// Hook dispatches the events ids, logging what fails: the db.OnEvents
-// hook. What it could not queue stays undispatched for Sweep.
+// Hook dispatches the events ids within hookTimeout, logging what
+// fails: the db.OnEvents hook. What it could not queue stays
+// undispatched for Sweep.
 func (p *Dispatcher) Hook(ctx context.Context, ids []string) {
+	ctx, cancel := context.WithTimeout(ctx, hookTimeout)
+	defer cancel()
 	for _, id := range ids {
 		if err := p.dispatchID(ctx, id); err != nil {
 			slog.Warn("webhook dispatch failed; the sweep will retry", "event_id", id, "err", err)
