@@ -148,17 +148,8 @@ func TestServedFilesHaveNoMetadata(t *testing.T) {
 
 // knownGaps are the files a way refuses although its policy takes them,
 // each with why. The test checks that they are still refused, so that
-// the entry goes when the gap is closed.
-var knownGaps = map[string]string{
-	"kie-url photo.heic": kieURLGap,
-	"kie-url photo.avif": kieURLGap,
-}
-
-// kieURLGap: the worker checks every fetched file against the /v1/files
-// allow-list (sniff.File); the ingest:url payload does not carry the
-// mount's policy, so KIE's URL upload refuses HEIC and AVIF that its
-// base64 and stream uploads take.
-const kieURLGap = "a fetched file is checked against sniff.FilesPolicy, not the mount's"
+// the entry goes when the gap is closed. There are none today.
+var knownGaps = map[string]string{}
 
 // sendOne sends f through w and, where w takes it, saves what its link
 // serves in dir and returns that file's path; where w refuses it, it
