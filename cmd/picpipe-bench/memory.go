@@ -13,6 +13,7 @@ import (
 	"picpipe"
 	"picpipe/imaging"
 	"picpipe/jobs"
+	"picpipe/worker"
 )
 
 // ingestMemory measures the API process's peak RSS above idle while 8
@@ -127,7 +128,10 @@ func workerMemory(rep *report, s *stack, big, small image) error {
 		return err
 	}
 	avifPeak := rss.Stop()
-	perWebP, perAVIF := (webpPeak-idle)/2, (avifPeak-idle)/2
+	// The two AVIFs run at once only when the variant pool has room for
+	// two (PICPIPE_VARIANT_CONCURRENCY is left at its default here).
+	avifsAtOnce := min(2, worker.DefaultVariantConcurrency())
+	perWebP, perAVIF := (webpPeak-idle)/2, (avifPeak-idle)/float64(avifsAtOnce)
 	cliWebP, err := cliPeak(webpWorkload.cli(big, filepath.Join(os.TempDir(), "pp-bench-mem")))
 	if err != nil {
 		return err
@@ -140,7 +144,7 @@ func workerMemory(rep *report, s *stack, big, small image) error {
 		rep.note("worker memory: the encoders need the whole image: libvips 8.14's webpsave gathers it into an RGBA frame buffer (4 B/px, 96 MB at 24 MP) and libwebp adds its YUV picture (1.5 B/px) and token buffers; libaom's AVIF encoder holds several frame copies. The vips CLI alone peaks at %s (WebP) and %s (AVIF) RSS on the same file; picpipe no longer decodes into memory before encoding (that copy was 72 MB more per 24 MP job). Going lower needs a smaller image (shrink-on-load) or fewer concurrent large jobs.", mb(cliWebP), mb(cliAVIF))
 	}
 	rep.addRow(row{
-		Workload: "worker memory", Measures: fmt.Sprintf("`picpipe worker` peak RSS above idle ÷ 2, two %.0f MP JPEGs at once (concurrency 2)", big.MP()),
+		Workload: "worker memory", Measures: fmt.Sprintf("`picpipe worker` peak RSS above idle ÷ jobs at once, two %.0f MP JPEGs at once (concurrency 2; their AVIFs %d at a time, the variant pool's default)", big.MP(), avifsAtOnce),
 		Figure: fmt.Sprintf("WebP %s per job (peak %s); AVIF %s per job (peak %s); idle %s; vips CLI alone peaks at %s (WebP), %s (AVIF)",
 			mb(perWebP), mb(webpPeak), mb(perAVIF), mb(avifPeak), mb(idle), mb(cliWebP), mb(cliAVIF)),
 		Ratio:  fmt.Sprintf("%s; %s of target", ratio(perWebP/250e6), ratio(perAVIF/600e6)),
