@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,30 +26,11 @@ import (
 // against a real `picpipe serve` (SQLite, local disk, its private
 // redis-server) on loopback.
 
-var (
-	cliBinOnce sync.Once
-	cliBinPath string
-	cliBinErr  error
-)
-
-// cliBinary builds picpipe once for these tests and returns its path.
+// cliBinary is picpipe, built once for the package's tests.
 func cliBinary(t *testing.T) string {
 	t.Helper()
-	cliBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "picpipe-cli")
-		if err != nil {
-			cliBinErr = err
-			return
-		}
-		cliBinPath = filepath.Join(dir, "picpipe")
-		if out, err := exec.Command("go", "build", "-o", cliBinPath, ".").CombinedOutput(); err != nil {
-			cliBinErr = fmt.Errorf("build: %v\n%s", err, out)
-		}
-	})
-	if cliBinErr != nil {
-		t.Fatal(cliBinErr)
-	}
-	return cliBinPath
+	bin, _ := picpipeCommands(t)
+	return bin
 }
 
 // apiServer is a running picpipe serve and a key of one of its users.
