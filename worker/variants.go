@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"sync/atomic"
@@ -24,6 +25,10 @@ func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
 // backlog drains, slowly, even under uploads that never stop.
 const variantMaxHold = time.Minute
 
+// errStopping hands a variant held back when the worker stops back to
+// its queue, not counted as a failure: nothing of it ran.
+var errStopping = errors.New("worker: stopping; the variant goes back to its queue")
+
 // newVariantServer returns the asynq server of jobs.QueueLow alone: the
 // background variants, with a concurrency of their own, each started only
 // once the interactive work leaves room (gate.hold).
@@ -34,7 +39,8 @@ func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
 		TaskCheckInterval: w.cfg.PollInterval,
 		ShutdownTimeout:   w.cfg.ShutdownTimeout,
 		Logger:            jobs.Logger{},
-		RetryDelayFunc:    retryDelay(w.cfg.RetryDelay),
+		RetryDelayFunc:    variantRetryDelay(retryDelay(w.cfg.RetryDelay)),
+		IsFailure:         func(err error) bool { return !errors.Is(err, errStopping) },
 
 		DelayedTaskCheckInterval: w.cfg.RetryCheckInterval,
 	})
@@ -42,6 +48,17 @@ func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
 	mux.Use(logTasks, w.gate.holding)
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	return srv, mux
+}
+
+// variantRetryDelay is f, but for a variant handed back held at a stop:
+// that one is due again at once.
+func variantRetryDelay(f asynq.RetryDelayFunc) asynq.RetryDelayFunc {
+	return func(n int, err error, t *asynq.Task) time.Duration {
+		if errors.Is(err, errStopping) {
+			return 0
+		}
+		return f(n, err, t)
+	}
 }
 
 // interactiveQueues are the queues of the image pool: every queue but
@@ -62,10 +79,11 @@ func interactiveQueues() map[string]int {
 // take it). A held variant looks again every poll, and starts anyway
 // after variantMaxHold.
 type gate struct {
-	slots  int64        // the image pool's size
-	active atomic.Int64 // tasks the image pool runs now
-	rdb    redis.UniversalClient
-	poll   time.Duration
+	slots    int64        // the image pool's size
+	active   atomic.Int64 // tasks the image pool runs now
+	rdb      redis.UniversalClient
+	poll     time.Duration
+	stopping chan struct{} // closed when the worker stops: held variants go back
 
 	// Test hooks, nil in service: held is called when a variant task
 	// is held back (once per task), started when it starts; working
@@ -92,7 +110,7 @@ func (g *gate) counting(next asynq.Handler) asynq.Handler {
 func (g *gate) holding(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		if err := g.hold(ctx, t); err != nil {
-			return err // shutting down: the task goes back to its queue
+			return err // stopping: the task goes back to its queue
 		}
 		if g.started != nil {
 			g.started(ctx, t)
@@ -101,8 +119,9 @@ func (g *gate) holding(next asynq.Handler) asynq.Handler {
 	})
 }
 
-// hold returns once interactive work leaves room, variantMaxHold has
-// passed, or ctx ends (its error).
+// hold returns once interactive work leaves room or variantMaxHold has
+// passed; errStopping when the worker stops first, ctx's error when it
+// ends.
 func (g *gate) hold(ctx context.Context, t *asynq.Task) error {
 	limit := time.NewTimer(variantMaxHold)
 	defer limit.Stop()
@@ -113,6 +132,8 @@ func (g *gate) hold(ctx context.Context, t *asynq.Task) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-g.stopping:
+			return errStopping
 		case <-limit.C:
 			slog.Info("variant held back too long; starting it anyway", "type", t.Type(), "held", variantMaxHold)
 			return nil

@@ -79,13 +79,15 @@ func (e *events) await(t *testing.T, ev string) {
 // variant pool has one, on real Redis, SQLite and a blob directory.
 type poolFixture struct {
 	*fixture
-	queue *asynq.Client
+	queue    *asynq.Client
+	redisURL string
 }
 
 func newPoolFixture(t *testing.T) *poolFixture {
 	t.Helper()
 	d := testenv.SQLite(t)
-	opt, err := jobs.RedisOpt(testenv.Redis(t))
+	url := testenv.Redis(t)
+	opt, err := jobs.RedisOpt(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func newPoolFixture(t *testing.T) *poolFixture {
 	}
 	q := asynq.NewClient(opt)
 	t.Cleanup(func() { q.Close() })
-	return &poolFixture{fixture: &fixture{w: w, d: d, st: st, user: u}, queue: q}
+	return &poolFixture{fixture: &fixture{w: w, d: d, st: st, user: u}, queue: q, redisURL: url}
 }
 
 // upload records a queued upload of file and enqueues its processing on
@@ -271,5 +273,54 @@ func TestShutdownDrainsBothPools(t *testing.T) {
 	}
 	if v := f.variant(t, ready.ID); !v.Done() || v.Status == db.StatusFailed {
 		t.Errorf("the variant being made at shutdown is %s; want made", v.Status)
+	}
+}
+
+// TestStopHandsHeldVariantsBack: a variant held back while the worker
+// stops goes back to its queue at once, not counted as a failed attempt
+// and never claimed, while the upload being made finishes.
+func TestStopHandsHeldVariantsBack(t *testing.T) {
+	f := newPoolFixture(t)
+	ev := newEvents()
+	release := make(chan struct{})
+	g := f.w.gate
+	g.held = func(_ context.Context, t *asynq.Task) { ev.add("held", t) }
+	g.started = func(_ context.Context, t *asynq.Task) { ev.add("avif", t) }
+	g.working = func(_ context.Context, t *asynq.Task) { ev.add("work", t); <-release }
+	g.worked = func(context.Context, *asynq.Task) {}
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { f.w.Run(ctx); close(stopped) }()
+	upload := f.upload(t, "cmyk.jpg")
+	ev.await(t, "work "+upload) // the image pool is full
+	ready := f.stage(t, "cmyk.jpg")
+	if err := f.process(t, ready.ID); err != nil { // its AVIF queued
+		t.Fatal(err)
+	}
+	ev.await(t, "held "+ready.ID)
+	stop()
+	close(release)
+	<-stopped
+	if got := f.row(t, upload); got.Status != db.StatusReady {
+		t.Errorf("the upload being made at the stop is %s; want ready", got.Status)
+	}
+	if n := ev.count("avif"); n != 0 {
+		t.Errorf("%d variants started; want none", n)
+	}
+	if v := f.variant(t, ready.ID); v.Status != db.StatusQueued || v.Attempts != 0 {
+		t.Errorf("the held variant is %s after %d attempts; want queued, never claimed", v.Status, v.Attempts)
+	}
+	opt, _ := jobs.RedisOpt(f.redisURL)
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	info, err := insp.GetTaskInfo(jobs.QueueLow, jobs.ImageTaskID(jobs.TypeImageAVIF, ready.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Handed back by the gate (errStopping, due again at once), not
+	// aborted by the shutdown's deadline.
+	if info.Retried != 0 || !strings.Contains(info.LastErr, "stopping") ||
+		(info.State != asynq.TaskStateRetry && info.State != asynq.TaskStatePending) {
+		t.Errorf("the held variant's task is %v after %d failed attempts (%q); want handed back, none failed", info.State, info.Retried, info.LastErr)
 	}
 }

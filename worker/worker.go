@@ -141,7 +141,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		queue: asynq.NewClient(deps.Redis),
 		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
-	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval}
+	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval, stopping: make(chan struct{})}
 	w.srv = asynq.NewServer(deps.Redis, asynq.Config{
 		Concurrency:       cfg.Concurrency,
 		Queues:            interactiveQueues(),
@@ -190,6 +190,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	slog.Info("worker started", "concurrency", w.cfg.Concurrency, "variant_concurrency", w.cfg.VariantConcurrency,
 		"webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
+	close(w.gate.stopping) // variants held back go back to their queue at once
 	w.shutdown(w.srv, w.variants)
 	slog.Info("worker stopped")
 	return nil
