@@ -169,8 +169,17 @@ func TestSentinelQueueAndWaiterFollowFailover(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
-		if _, err := insp.GetTaskInfo(jobs.QueueDefault, id); err != nil {
-			t.Fatalf("the inspector does not find task %s on the master: %v", id, err)
+		// The inspector's own connection follows the master too, once its
+		// sentinels tell it (until then it may still read the demoted one,
+		// which is resyncing from the new master).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, err := insp.GetTaskInfo(jobs.QueueDefault, id)
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the inspector does not find task %s on the master: %v", id, err)
+			}
 		}
 		ch, cancel := w.Wait(id)
 		defer cancel()
