@@ -51,7 +51,10 @@ func TestWebhookDisabledAfterThreeDays(t *testing.T) {
 	}
 	var offset atomic.Int64
 	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
-	e := hookEnv(t, testenv.SQLite(t), rc, envOpts{now: clock, workerNow: clock})
+	// A second between retries: the clock moves on while the delivery is
+	// still being retried (50 retries 100 ms apart could all be spent
+	// first on a loaded machine, and nothing would be left to disable it).
+	e := hookEnv(t, testenv.SQLite(t), rc, envOpts{now: clock, workerNow: clock, hookRetry: time.Second})
 	hookID, _ := e.createWebhook(rc.srv.URL, "image.ready")
 	photo := fixture(t, "photo.jpg")
 	first := str(e.upload("photo.jpg", photo, nil, nil).json(t), "id")
