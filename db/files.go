@@ -42,21 +42,19 @@ func (d *DB) InsertFile(ctx context.Context, f *File, q Quota) (*File, error) {
 }
 
 // replaceAt deletes the user's live file at f.Path, if any, giving its
-// bytes back, and returns it.
+// bytes back, and returns it. The deletion is one UPDATE … RETURNING, so
+// a path nothing is at costs one statement.
 func (d *DB) replaceAt(ctx context.Context, f *File) (*File, error) {
 	old := new(File)
 	// path <> '' lets SQLite use the partial unique index on (user, path).
-	err := d.selectForUpdate(old).Where("user_id = ?", f.UserID).Where("path = ?", f.Path).
-		Where("path <> ''").Where("deleted_at IS NULL").Scan(ctx)
+	err := d.idb.NewUpdate().Model(old).Set("deleted_at = ?", f.CreatedAt).Set("updated_at = ?", f.CreatedAt).
+		Where("user_id = ?", f.UserID).Where("path = ?", f.Path).
+		Where("path <> ''").Where("deleted_at IS NULL").
+		Returning("*").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("db: file at %q: %w", f.Path, err)
-	}
-	_, err = d.idb.NewUpdate().Model((*File)(nil)).Set("deleted_at = ?", f.CreatedAt).
-		Set("updated_at = ?", f.CreatedAt).Where("id = ?", old.ID).Exec(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("db: replace file %s: %w", old.ID, err)
+		return nil, fmt.Errorf("db: replace file at %q: %w", f.Path, err)
 	}
 	if err := d.emitFile(ctx, f.UserID, EventFileDeleted, old.ID, f.CreatedAt); err != nil {
 		return nil, err

@@ -123,21 +123,39 @@ func kieAnswer(core Core, c *gin.Context, res *FileResult, err error) {
 		return
 	}
 	f := res.Files[0]
+	body := kieBody{Success: true, Data: kieFile{FileName: nameOf(f), FilePath: f.Path, DownloadURL: core.FileURL(c, f),
+		FileSize: f.Size, MIMEType: f.MIME, UploadedAt: time.Unix(f.CreatedAt, 0).UTC().Format("2006-01-02T15:04:05.000Z"),
+		FileID: f.ID, ExpiresAt: f.ExpiresAt}}
 	switch f.Status {
 	case db.StatusFailed:
 		core.Fail(c, picpipe.Errorf(f.ErrorCode, "%s", f.ErrorMessage))
 		return
 	case db.StatusReady:
-		c.JSON(http.StatusOK, gin.H{"success": true, "code": 200, "msg": "File uploaded successfully", "data": kieData(core, c, f)})
+		body.Code, body.Msg = http.StatusOK, "File uploaded successfully"
 	default: // still being fetched or cleaned: the link answers once it is ready
-		c.JSON(http.StatusAccepted, gin.H{"success": true, "code": 202, "msg": "File accepted; it is being processed", "data": kieData(core, c, f)})
+		body.Code, body.Msg = http.StatusAccepted, "File accepted; it is being processed"
 	}
+	c.JSON(body.Code, body)
 }
 
-func kieData(core Core, c *gin.Context, f *db.File) gin.H {
-	return gin.H{"fileName": nameOf(f), "filePath": f.Path, "downloadUrl": core.FileURL(c, f), "fileSize": f.Size,
-		"mimeType": f.MIME, "uploadedAt": time.Unix(f.CreatedAt, 0).UTC().Format("2006-01-02T15:04:05.000Z"),
-		"fileId": f.ID, "expiresAt": f.ExpiresAt}
+// kieBody is KIE's success answer; fileId and expiresAt are picpipe's
+// own additions.
+type kieBody struct {
+	Success bool    `json:"success"`
+	Code    int     `json:"code"`
+	Msg     string  `json:"msg"`
+	Data    kieFile `json:"data"`
+}
+
+type kieFile struct {
+	FileName    string `json:"fileName"`
+	FilePath    string `json:"filePath"`
+	DownloadURL string `json:"downloadUrl"`
+	FileSize    int64  `json:"fileSize"`
+	MIMEType    string `json:"mimeType"`
+	UploadedAt  string `json:"uploadedAt"`
+	FileID      string `json:"fileId"`
+	ExpiresAt   *int64 `json:"expiresAt"`
 }
 
 // renderKIE answers errors {success: false, code, msg}: code is the
