@@ -252,7 +252,7 @@ func (e *benchEnv) paired(b *testing.B, native, mount sender) {
 func (e *benchEnv) serve(b *testing.B, req *http.Request) {
 	rec := httptest.NewRecorder()
 	e.handler.ServeHTTP(rec, req)
-	if rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+	if rec.Code != http.StatusOK && rec.Code != http.StatusCreated && rec.Code != http.StatusAccepted {
 		b.Fatalf("%s = %d %s", req.URL.Path, rec.Code, rec.Body.Bytes())
 	}
 }

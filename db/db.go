@@ -24,6 +24,13 @@ type DB struct {
 	idb  bun.IDB // what queries run on: the pool or a transaction
 	path string  // the SQLite file; "" on PostgreSQL
 	hook *eventHook
+	// writers, on SQLite, lets one of this process's transactions run at
+	// a time (a semaphore of one): SQLite takes its write lock as one
+	// begins, and a second one would wait for it in the busy handler,
+	// which polls with sleeps of up to 100 ms, so that under contention
+	// some waited ten times as long as others; the semaphore hands the
+	// lock on at once, in turn. nil on PostgreSQL.
+	writers chan struct{}
 	// emitted collects, in a transaction, the ids of the events it wrote
 	// (emit), for the hook once it commits; nil outside one.
 	emitted *[]string
@@ -80,7 +87,11 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		bdb.Close()
 		return nil, fmt.Errorf("db: ping: %w", err)
 	}
-	return &DB{bun: bdb, idb: bdb, path: sqlitePath, hook: &eventHook{}}, nil
+	d := &DB{bun: bdb, idb: bdb, path: sqlitePath, hook: &eventHook{}}
+	if sqlitePath != "" {
+		d.writers = make(chan struct{}, 1)
+	}
+	return d, nil
 }
 
 // Close closes the pool.
@@ -107,14 +118,31 @@ func (d *DB) RunInTx(ctx context.Context, fn func(tx *DB) error) error {
 		return fn(d)
 	}
 	var emitted []string
-	err := d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		emitted = emitted[:0]
-		return fn(&DB{bun: d.bun, idb: tx, path: d.path, hook: d.hook, emitted: &emitted})
+	err := d.oneWriter(ctx, func() error {
+		return d.bun.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+			emitted = emitted[:0]
+			return fn(&DB{bun: d.bun, idb: tx, path: d.path, hook: d.hook, writers: d.writers, emitted: &emitted})
+		})
 	})
 	if err == nil && len(emitted) > 0 {
 		d.hook.call(ctx, emitted)
 	}
 	return err
+}
+
+// oneWriter runs fn holding d.writers, if d has them, or returns ctx's
+// error should ctx end first.
+func (d *DB) oneWriter(ctx context.Context, fn func() error) error {
+	if d.writers == nil {
+		return fn()
+	}
+	select {
+	case d.writers <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("db: waiting to write: %w", ctx.Err())
+	}
+	defer func() { <-d.writers }()
+	return fn()
 }
 
 // Exec runs a statement outside the store methods: for operators' and
