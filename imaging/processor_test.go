@@ -106,6 +106,16 @@ func TestOrientation(t *testing.T) {
 					t.Errorf("pixel(%d,%d) = %v, want %v", q.x, q.y, got, q.want)
 				}
 			}
+			// Half the size: decoded at half scale (jpegShrink), then turned.
+			out = process(t, p, src, name, Options{Quality: 90, Width: 32})
+			if out.Width != 32 || out.Height != 16 {
+				t.Fatalf("at half the size = %dx%d, want 32x16", out.Width, out.Height)
+			}
+			for _, q := range quadrants {
+				if got := pixel(t, out.Data, "webp", q.x/2, q.y/2); !near(got, q.want, 40) {
+					t.Errorf("at half the size, pixel(%d,%d) = %v, want %v", q.x/2, q.y/2, got, q.want)
+				}
+			}
 		})
 	}
 }
@@ -213,6 +223,38 @@ func TestAlphaSurvives(t *testing.T) {
 	}
 }
 
+// TestJPEGShrink: a JPEG is decoded at the largest DCT scaling that
+// leaves it at least as large as the box wants, on the upright image.
+func TestJPEGShrink(t *testing.T) {
+	tests := []struct {
+		format       string
+		w, h, orient int
+		o            Options
+		want         int
+	}{
+		{"jpeg", 480, 320, 1, Options{}, 1},
+		{"jpeg", 480, 320, 1, Options{Width: 1920, Height: 1080}, 1},
+		{"jpeg", 480, 320, 1, Options{Width: 300}, 1},
+		{"jpeg", 480, 320, 1, Options{Width: 240}, 2},
+		{"jpeg", 480, 320, 1, Options{Width: 100, Height: 100}, 4},
+		{"jpeg", 480, 320, 1, Options{Width: 60, Height: 1000}, 8},
+		{"jpeg", 480, 320, 1, Options{Height: 20}, 8},
+		{"jpeg", 1920, 1080, 1, Options{Width: 512, Height: 512}, 2}, // libvips's own choice: 1
+		{"jpeg", 6542, 3680, 1, Options{Width: 512, Height: 512}, 8}, // libvips's own choice: 4
+		{"jpeg", 320, 480, 6, Options{Width: 240}, 2},                // upright it is 480 wide
+		{"jpeg", 320, 480, 1, Options{Width: 240}, 1},
+		{"png", 480, 320, 1, Options{Width: 60}, 1},
+		{"webp", 480, 320, 1, Options{Width: 60}, 1},
+	}
+	for _, tt := range tests {
+		pctx := &pipelineContext{options: tt.o, format: sniff.Format{Name: tt.format},
+			header: header{Width: tt.w, Height: tt.h, Orientation: tt.orient}}
+		if got := pctx.jpegShrink(); got != tt.want {
+			t.Errorf("%s %dx%d orientation %d, box %dx%d: shrink %d, want %d", tt.format, tt.w, tt.h, tt.orient, tt.o.Width, tt.o.Height, got, tt.want)
+		}
+	}
+}
+
 func TestDecodeFailures(t *testing.T) {
 	p := newProcessor(t, Config{})
 	jpg, png := fixture(t, "photo.jpg"), fixture(t, "alpha.png")
@@ -238,12 +280,15 @@ func TestDecodeFailures(t *testing.T) {
 		{"truncated heic", fixture(t, "photo.heic")[:5000], "a.heic"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out, err := p.Process(context.Background(), tt.src, tt.file, Options{})
-			if got := picpipe.ErrorCode(err); got != picpipe.ECodeDecodeFailed {
-				t.Errorf("Process code = %q (err %v, output %v), want %q", got, err, out != nil, picpipe.ECodeDecodeFailed)
-			}
-		})
+		// 60 px wide: a JPEG is decoded at an eighth (jpegShrink).
+		for _, o := range []Options{{}, {Width: 60}} {
+			t.Run(fmt.Sprintf("%s, width %d", tt.name, o.Width), func(t *testing.T) {
+				out, err := p.Process(context.Background(), tt.src, tt.file, o)
+				if got := picpipe.ErrorCode(err); got != picpipe.ECodeDecodeFailed {
+					t.Errorf("Process code = %q (err %v, output %v), want %q", got, err, out != nil, picpipe.ECodeDecodeFailed)
+				}
+			})
+		}
 	}
 }
 

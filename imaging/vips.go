@@ -117,11 +117,12 @@ const (
 // thumbnail builds the lazy load/orient/colour/resize pipeline of buf that
 // fits in width x height without upscaling. With allPages every frame is
 // loaded; with toSRGB an attached ICC profile is used to convert to sRGB;
-// fail says which damage makes the load fail when the pixels are pulled.
-func thumbnail(buf []byte, width, height int, allPages, toSRGB bool, fail failOn) (*vipsImage, error) {
+// fail says which damage makes the load fail when the pixels are pulled;
+// jpegShrink > 1 decodes a JPEG at 1/jpegShrink scale first.
+func thumbnail(buf []byte, width, height int, allPages, toSRGB bool, fail failOn, jpegShrink int) (*vipsImage, error) {
 	var out *C.VipsImage
 	if C.pp_thumbnail(ptr(buf), C.size_t(len(buf)), &out, C.int(width), C.int(height),
-		cbool(allPages), cbool(toSRGB), C.int(fail)) != 0 {
+		cbool(allPages), cbool(toSRGB), C.int(fail), C.int(jpegShrink)) != 0 {
 		return nil, vipsError("thumbnail")
 	}
 	return &vipsImage{out}, nil
