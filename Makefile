@@ -34,7 +34,7 @@ FUZZTIME_SHORT ?= 2s
 # stalls short runs on large seeds).
 FUZZMINTIME ?= 10s
 
-.PHONY: run build test chaos soak vet deps deps-test deps-bench bench clean fuzz
+.PHONY: run build test chaos soak vet deps deps-test deps-bench bench imgproxy clean fuzz
 
 ## run: install what is missing, build, and run everything on this machine
 run: deps build
@@ -89,14 +89,20 @@ chaos: deps-test
 soak: deps-test
 	$(GO) test -count=1 -tags soak -run '^TestSoak$$' -timeout 120m -v ./chaos/
 
-## bench: measure picpipe against the vips CLI on real photos and rewrite
-## BENCHMARKS.md (~10 minutes; not part of test or CI). The seed mounts
-## against the native upload are Go benchmarks of their own:
-##   go test ./api/ -run '^$' -bench Upload -count 6 >b.txt
-##   go run golang.org/x/perf/cmd/benchstat@latest -col /route b.txt
+## bench: measure picpipe against the vips CLI and, when bin/imgproxy (or
+## imgproxy on PATH) exists, beside imgproxy, on real photos, and rewrite
+## BENCHMARKS.md (~20 minutes; not part of test or CI). The kernels and
+## the seed mounts against the native upload are Go benchmarks of their own:
+##   go test ./imaging/ ./api/ -run '^$' -bench . -count 6 >b.txt
+##   go run golang.org/x/perf/cmd/benchstat@latest b.txt
 bench: deps-bench build
 	@bench/corpus.sh bench/corpus
-	$(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -out BENCHMARKS.md
+	$(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -imgproxy bin/imgproxy -out BENCHMARKS.md
+
+## imgproxy: build bin/imgproxy from IMGPROXY_SRC, a checkout of
+## github.com/imgproxy/imgproxy, for make bench to compare with
+imgproxy: deps-bench
+	@bench/imgproxy.sh bin/imgproxy
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }

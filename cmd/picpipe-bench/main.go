@@ -30,9 +30,11 @@ func main() {
 	out := flag.String("out", "BENCHMARKS.md", "report to write")
 	quick := flag.Bool("quick", false, "one run of everything, small soak: a smoke test of the bench itself")
 	soakN := flag.Int("soak", 2000, "images in the soak")
+	ipx := flag.String("imgproxy", "bin/imgproxy", "imgproxy binary to compare with (`make imgproxy` builds it; else imgproxy on PATH; the comparison is left out when there is none)")
+	only := flag.String("only", "", "run only the phases whose name contains this (e.g. imgproxy, soak, CPU): a partial report, for working on one")
 	flag.Parse()
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	if err := run(*corpus, *bin, *out, *quick, *soakN); err != nil {
+	if err := run(*corpus, *bin, findImgproxy(*ipx), *out, *only, *quick, *soakN); err != nil {
 		fmt.Fprintln(os.Stderr, "picpipe-bench:", err)
 		os.Exit(1)
 	}
@@ -44,8 +46,11 @@ func step(name string) func() {
 	return func() { fmt.Printf("   %s done in %v\n", name, time.Since(start).Round(time.Millisecond)) }
 }
 
-func run(corpusDir, bin, out string, quick bool, soakN int) error {
+func run(corpusDir, bin, imgproxyBin, out, only string, quick bool, soakN int) error {
 	rep := &report{started: time.Now()}
+	if only != "" {
+		rep.note("A partial run: only the phases whose name contains %q.", only)
+	}
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -64,12 +69,14 @@ func run(corpusDir, bin, out string, quick bool, soakN int) error {
 	if err != nil {
 		return err
 	}
-	if err := cpuPhase(rep, p, all, tmp, quick); err != nil {
-		return err
+	if strings.Contains("CPU (in-process)", only) {
+		if err := cpuPhase(rep, p, all, tmp, quick); err != nil {
+			return err
+		}
 	}
-	reps, lat1, lat8, syncN := 2, 200, 25, 15
+	reps, lat1, lat8, syncN, rounds, loadFor := 2, 200, 25, 15, 3, 20*time.Second
 	if quick {
-		reps, lat1, lat8, syncN, soakN = 1, 30, 4, 3, min(soakN, 200)
+		reps, lat1, lat8, syncN, soakN, rounds, loadFor = 1, 30, 4, 3, min(soakN, 200), 1, 3*time.Second
 	}
 	twoMB := byName(c, "m-elephants-2mb.jpg")
 	var smalls []image
@@ -78,11 +85,7 @@ func run(corpusDir, bin, out string, quick bool, soakN int) error {
 			smalls = append(smalls, im)
 		}
 	}
-	phases := []struct {
-		name    string
-		worker  bool
-		measure func(s *stack) error
-	}{
+	phases := []phase{
 		{"ingest latency (api alone)", false, func(s *stack) error { return latency(rep, s, twoMB, lat1, lat8) }},
 		{"ingest memory (api alone)", false, func(s *stack) error { return ingestMemory(rep, s, byName(c, "x-elephants-24mp.jpg"), tmp) }},
 		{"queue pickup, synchronous upload, bombs, throughput", true, func(s *stack) error {
@@ -108,7 +111,17 @@ func run(corpusDir, bin, out string, quick bool, soakN int) error {
 		}},
 		{"soak", true, func(s *stack) error { return soak(rep, s, smalls, soakN) }},
 	}
+	if imgproxyBin != "" {
+		phases = append(phases, phase{"beside imgproxy", true, func(s *stack) error {
+			return versusImgproxy(rep, s, imgproxyBin, corpusDir, all, rounds, loadFor)
+		}})
+	} else {
+		rep.note("imgproxy was not found (`make imgproxy IMGPROXY_SRC=…` builds it into bin/imgproxy): the rows beside imgproxy are left out.")
+	}
 	for i, ph := range phases {
+		if !strings.Contains(ph.name, only) {
+			continue
+		}
 		done := step(ph.name)
 		s, err := newStack(bin, tmp, fmt.Sprintf("stack%d", i), 2)
 		if err != nil {
@@ -137,6 +150,14 @@ func run(corpusDir, bin, out string, quick bool, soakN int) error {
 	}
 	fmt.Printf("wrote %s in %v\n", out, time.Since(rep.started).Round(time.Second))
 	return nil
+}
+
+// phase is a group of service workloads on a fresh stack: the API, and
+// the worker when worker is set.
+type phase struct {
+	name    string
+	worker  bool
+	measure func(s *stack) error
 }
 
 func tail(b []byte) string {
