@@ -13,8 +13,8 @@ import (
 // WebP, an AVIF for the AVIF), the encode has the source's size (no
 // resize took effect: a box the image already fits in changes nothing),
 // the source needs no turning (orientation 1, so no EXIF orientation has
-// to stay) and no colour conversion (no ICC profile, which the encode
-// would have converted to sRGB and dropped). Re-encoding such a file can
+// to stay) and no colour conversion (no ICC profile but sRGB's own, which
+// the encode would have converted to sRGB and dropped). Re-encoding such a file can
 // only lose detail, and for one already compressed well it grows it: a
 // 2 KB AVIF became a 5 KB one. Quality and lossless then change nothing
 // worth bytes: the encode is a copy of the source's own pixels, which the
@@ -48,6 +48,6 @@ func keepOriginal(pctx *pipelineContext) error {
 // and colours without a profile to convert.
 func (pctx *pipelineContext) displaysAsEncoded() bool {
 	h, out := pctx.header, pctx.output
-	return pctx.format.Name == out.Format && h.Orientation <= 1 && !h.HasICC &&
+	return pctx.format.Name == out.Format && h.Orientation <= 1 && !h.ForeignICC &&
 		h.Width == out.Width && h.Height == out.Height
 }

@@ -2,12 +2,14 @@ package imaging
 
 // loadImage builds the lazy libvips pipeline for the source: load with
 // shrink-on-load (JPEG, WebP, HEIF), rotate upright by the EXIF
-// orientation, convert to sRGB through the attached ICC profile if there is
-// one, and shrink to fit the box of Options, never enlarging. Nothing is
-// decoded yet; damaged input (see failOn) fails when the pixels are pulled.
+// orientation, convert to sRGB through the attached ICC profile if it is
+// not sRGB's own (header.ForeignICC), and shrink to fit the box of
+// Options, never enlarging. Nothing is decoded yet; damaged input (see
+// failOn) fails when the pixels are pulled.
 //
-// Without an attached profile the pixels are taken as sRGB already (the web
-// default), which saves a colour transform on most uploads.
+// Without an attached profile, or with the standard sRGB one, the pixels
+// are taken as sRGB already (the web default), which saves a colour
+// transform on most uploads.
 func loadImage(pctx *pipelineContext) error {
 	im, err := pctx.load()
 	if err != nil {
@@ -20,7 +22,7 @@ func loadImage(pctx *pipelineContext) error {
 // load builds the load pipeline of loadImage.
 func (pctx *pipelineContext) load() (*vipsImage, error) {
 	width, height := pctx.options.box()
-	return thumbnail(pctx.src, width, height, pctx.animated(), pctx.header.HasICC, pctx.loadFailOn(), pctx.jpegShrink())
+	return thumbnail(pctx.src, width, height, pctx.animated(), pctx.header.ForeignICC, pctx.loadFailOn(), pctx.jpegShrink())
 }
 
 // jpegShrink is the DCT scaling (1, 2, 4 or 8) a JPEG is decoded at: the

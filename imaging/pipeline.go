@@ -27,7 +27,7 @@ type header struct {
 	Width, Height int    // as stored, before orientation
 	Pages         int    // frames, 1 for a still
 	Orientation   int    // EXIF orientation 1-8
-	HasICC        bool
+	ForeignICC    bool   // an ICC profile other than sRGB is attached (vipsImage.ForeignICC)
 }
 
 // pipelineContext carries one image through the steps.

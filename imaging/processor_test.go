@@ -223,6 +223,47 @@ func TestAlphaSurvives(t *testing.T) {
 	}
 }
 
+// TestStandardSRGB: the sRGB IEC61966-2.1 profile is told from others by
+// its header alone.
+func TestStandardSRGB(t *testing.T) {
+	profile := func(class, space, maker, model string) []byte {
+		p := make([]byte, 3144)
+		copy(p[12:], class+space)
+		copy(p[48:], maker+model)
+		return p
+	}
+	tests := []struct {
+		name string
+		icc  []byte
+		want bool
+	}{
+		{"sRGB IEC61966-2.1", profile("mntr", "RGB ", "IEC ", "sRGB"), true},
+		{"Display P3", profile("mntr", "RGB ", "APPL", "    "), false},
+		{"an input profile", profile("scnr", "RGB ", "IEC ", "sRGB"), false},
+		{"CMYK", profile("prtr", "CMYK", "IEC ", "sRGB"), false},
+		{"short", profile("mntr", "RGB ", "IEC ", "sRGB")[:100], false},
+		{"none", nil, false},
+	}
+	for _, tt := range tests {
+		if got := standardSRGB(tt.icc); got != tt.want {
+			t.Errorf("%s: standardSRGB = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	// Display P3 (p3.png) is still converted (TestWideGamut); a JPEG
+	// without a profile has none to convert.
+	p := newProcessor(t, Config{})
+	for name, want := range map[string]bool{"p3.png": true, "photo.jpg": false} {
+		pctx := &pipelineContext{ctx: context.Background(), config: p.config, src: fixture(t, name), filename: name}
+		defer pctx.close()
+		if err := pctx.run(inspectSteps); err != nil {
+			t.Fatal(err)
+		}
+		if pctx.header.ForeignICC != want {
+			t.Errorf("%s: ForeignICC = %v, want %v", name, pctx.header.ForeignICC, want)
+		}
+	}
+}
+
 // TestJPEGShrink: a JPEG is decoded at the largest DCT scaling that
 // leaves it at least as large as the box wants, on the upright image.
 func TestJPEGShrink(t *testing.T) {

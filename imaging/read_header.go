@@ -22,7 +22,7 @@ func readHeader(pctx *pipelineContext) error {
 		Loader: loader,
 		Width:  im.Width(), Height: im.Height(), Pages: im.Pages(),
 		Orientation: im.Orientation(),
-		HasICC:      im.HasICC(),
+		ForeignICC:  im.ForeignICC(),
 	}
 	return nil
 }

@@ -42,10 +42,13 @@ pp_header(const void *buf, size_t len, VipsImage **out)
 	return *out == NULL ? -1 : 0;
 }
 
+// pp_icc points data at the attached ICC profile; -1 when there is none.
 int
-pp_has_icc(VipsImage *in)
+pp_icc(VipsImage *in, const void **data, size_t *len)
 {
-	return vips_image_get_typeof(in, VIPS_META_ICC_NAME) != 0;
+	if (!vips_image_get_typeof(in, VIPS_META_ICC_NAME))
+		return -1;
+	return vips_image_get_blob(in, VIPS_META_ICC_NAME, data, len);
 }
 
 int

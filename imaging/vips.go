@@ -74,8 +74,26 @@ func (im *vipsImage) Bands() int { return int(im.p.Bands) }
 // HasAlpha reports whether the image has an alpha band.
 func (im *vipsImage) HasAlpha() bool { return C.vips_image_hasalpha(im.p) != 0 }
 
-// HasICC reports whether an ICC profile is attached.
-func (im *vipsImage) HasICC() bool { return C.pp_has_icc(im.p) != 0 }
+// ForeignICC reports whether an ICC profile is attached whose colours
+// differ from sRGB's: any but the standard sRGB IEC61966-2.1 profile,
+// which cameras, phones and editors attach to plain sRGB pixels.
+// Converting through that one changes nothing and costs a colour
+// transform, 10 ms for a 0.1 MP photo, as much as its decode.
+func (im *vipsImage) ForeignICC() bool {
+	var data unsafe.Pointer
+	var n C.size_t
+	if C.pp_icc(im.p, &data, &n) != 0 {
+		return false
+	}
+	return !standardSRGB(unsafe.Slice((*byte)(data), int(n)))
+}
+
+// standardSRGB reports whether an ICC profile is sRGB IEC61966-2.1, by
+// its header: a display ("mntr") profile of RGB data whose device
+// manufacturer is "IEC " and model "sRGB" (ICC.1 header, bytes 12-55).
+func standardSRGB(icc []byte) bool {
+	return len(icc) >= 128 && string(icc[12:20]) == "mntrRGB " && string(icc[48:56]) == "IEC sRGB"
+}
 
 // Orientation is the EXIF orientation, 1 to 8; 1 when there is none.
 func (im *vipsImage) Orientation() int { return int(C.pp_orientation(im.p)) }

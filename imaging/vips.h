@@ -7,7 +7,7 @@
 int pp_startup(void);
 const char *pp_find_loader(const void *buf, size_t len);
 int pp_header(const void *buf, size_t len, VipsImage **out);
-int pp_has_icc(VipsImage *in);
+int pp_icc(VipsImage *in, const void **data, size_t *len);
 int pp_orientation(VipsImage *in);
 int pp_page_height(VipsImage *in);
 int pp_thumbnail(const void *buf, size_t len, VipsImage **out, int width,
