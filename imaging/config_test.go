@@ -30,12 +30,12 @@ func TestConfigValidate(t *testing.T) {
 
 func TestConfigDefaults(t *testing.T) {
 	got := Config{}.withDefaults()
-	want := Config{MaxEdge: 8000, MaxPixels: 100_000_000, MaxFrames: 1000, AVIFSpeed: 7}
+	want := Config{MaxEdge: 8000, MaxPixels: 100_000_000, MaxFrames: 1000, AVIFSpeed: 8}
 	if got != want {
 		t.Errorf("defaults = %+v, want %+v", got, want)
 	}
-	if e := got.avifEffort(); e != 2 {
-		t.Errorf("effort = %d, want 2 (speed 7)", e)
+	if e := got.avifEffort(); e != 1 {
+		t.Errorf("effort = %d, want 1 (speed 8)", e)
 	}
 	if got := (Config{AVIFSpeed: 9}).withDefaults().avifEffort(); got != 0 {
 		t.Errorf("speed 9 effort = %d, want 0", got)
@@ -43,7 +43,7 @@ func TestConfigDefaults(t *testing.T) {
 }
 
 func TestAVIFQuality(t *testing.T) {
-	for _, tt := range []struct{ q, want int }{{1, 1}, {82, 62}, {100, 75}, {50, 38}} {
+	for _, tt := range []struct{ q, want int }{{1, 1}, {82, 66}, {100, 80}, {50, 40}} {
 		if got := (Options{Quality: tt.q}).avifQuality(); got != tt.want {
 			t.Errorf("avifQuality(%d) = %d, want %d", tt.q, got, tt.want)
 		}

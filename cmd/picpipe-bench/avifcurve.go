@@ -33,8 +33,8 @@ func (c curvePoint) String() string {
 	return fmt.Sprintf("speed %d, q%d (AVIF Q %d)", c.speed, c.quality, c.avifQ())
 }
 
-// avifQ is the AVIF Q imaging maps the quality to (its avifQuality).
-func (c curvePoint) avifQ() int { return (c.quality*3 + 2) / 4 }
+// avifQ is the AVIF Q imaging maps the quality to.
+func (c curvePoint) avifQ() int { return imaging.AVIFQuality(c.quality) }
 
 // encoded is one image's encode: median CPU-s, bytes, SSIM to the original.
 type encoded struct {

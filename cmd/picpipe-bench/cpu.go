@@ -47,12 +47,16 @@ var (
 		name: "AVIF variant",
 		avif: true,
 		cli: func(im image, out string) []string {
-			// Q 62 is what imaging maps quality 82 to; effort 2 is speed 7.
-			return []string{copyOp(im), im.Path, out + ".avif[Q=62,effort=2,strip,bitdepth=8,compression=av1]"}
+			return []string{copyOp(im), im.Path, out + cliAVIF}
 		},
 		runsBy: map[string]int{"small": 2, "medium": 2, "large": 1, "24MP": 1},
 	}
 )
+
+// cliAVIF is the vips CLI's AVIF of what the worker encodes: the AVIF Q
+// imaging maps quality 82 to, at the shipped speed (effort 9 − speed).
+var cliAVIF = fmt.Sprintf(".avif[Q=%d,effort=%d,strip,bitdepth=8,compression=av1]",
+	imaging.AVIFQuality(imaging.DefaultQuality), 9-imaging.DefaultAVIFSpeed)
 
 // copyOp is the vips operation that does what picpipe does to the pixels
 // without a resize: copy, or autorot for an EXIF-rotated photo (picpipe

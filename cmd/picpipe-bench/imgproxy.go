@@ -326,7 +326,7 @@ func avifVersusImgproxy(rep *report, s *stack, bin, corpus string, photos []imag
 		return err
 	}
 	ours := procCPU(s.work.Process.Pid) - w0
-	q := strconv.Itoa((imaging.DefaultQuality*3 + 2) / 4) // the AVIF Q picpipe encodes quality 82 at
+	q := strconv.Itoa(imaging.AVIFQuality(imaging.DefaultQuality)) // the AVIF Q picpipe encodes quality 82 at
 	theirs := map[int]time.Duration{}
 	for _, speed := range []int{8, imaging.DefaultAVIFSpeed} {
 		ipx, err := startImgproxy(bin, corpus, s.dir, speed)

@@ -155,7 +155,7 @@ func envOr(k, def string) string {
 // order is the order of the workloads.
 var order = []string{"full-size WebP q82", "resize to fit 2048 px + WebP", "AVIF variant", "sustained throughput",
 	"ingest latency", "synchronous upload", "queue pickup", "ingest memory", "worker memory", "soak",
-	"bomb refusal", "output size"}
+	"bomb refusal", "output size", "AVIF curve"}
 
 // sortRows puts the rows in the order.
 func (r *report) sortRows() {

@@ -127,12 +127,12 @@ func throughput(rep *report, s *stack, photos []image, tmp string, reps int) err
 		Figure: fmt.Sprintf("%.2f img/s (CLI %.2f img/s); WebP-ready only: %.2f img/s (CLI WebP only %.2f)",
 			ips(svcAll.median()), ips(cliAll.median()), ips(svcWebP.median()), ips(cliWebP.median())),
 		Ratio:  fmt.Sprintf("%s (WebP-ready %s)", ratio(rAll), ratio(rWebP)),
-		Target: "≥ 1.0×", Met: met(rAll >= 1.0),
+		Target: "≥ 1.0×; WebP-ready ≥ 0.9× the WebP-only loop", Met: met(rAll >= 1.0 && rWebP >= 0.9),
 		Runs: fmt.Sprintf("median of %d runs", reps),
 	})
 	rep.detail("sustained throughput", fmt.Sprintf(`The whole corpus (%d photos, %.1f MP, %.1f MB) is uploaded with `+"`Prefer: respond-async`"+` by 2 clients;
 the clock stops when every image is `+"`ready`"+` (WebP) and again when the low queue has finished every AVIF
-variant. The vips CLI does the same two encodes per file (`+"`vips copy|autorot in out.webp[Q=82,strip]`"+` and `+"`… out.avif[Q=62,effort=2,…]`"+`)
+variant. The vips CLI does the same two encodes per file (`+"`vips copy|autorot in out.webp[Q=82,strip]`"+` and `+"`… out"+cliAVIF+"`"+`)
 with 2 files at a time. The target is checked on both variants, as the service does both; WebP-ready is
 shown too, but there the service has also started AVIF work the CLI loop has not.
 
@@ -276,14 +276,14 @@ func latency(rep *report, s *stack, file image, perClient1, perClient8 int) erro
 	if err != nil {
 		return err
 	}
-	ok := one.median() <= 0.015 && one.p99() <= 0.040
+	ok := one.median() <= 0.015 && one.p99() <= 0.040 && eight.p99() <= 0.060
 	rep.addRow(row{
 		Workload: "ingest latency",
 		Measures: fmt.Sprintf("`POST /v1/images` of a %.1f MB JPEG, `Prefer: respond-async` → 202, API process alone", float64(file.Size)/1e6),
 		Figure: fmt.Sprintf("1 client: p50 %s, p99 %s; 8 clients: p50 %s, p99 %s", ms(one.median()), ms(one.p99()),
 			ms(eight.median()), ms(eight.p99())),
-		Ratio:  fmt.Sprintf("p50 %s, p99 %s of target", ratio(one.median()/0.015), ratio(one.p99()/0.040)),
-		Target: "1 client: p50 ≤ 15 ms, p99 ≤ 40 ms", Met: met(ok),
+		Ratio:  fmt.Sprintf("p50 %s, p99 %s; 8 clients p99 %s of target", ratio(one.median()/0.015), ratio(one.p99()/0.040), ratio(eight.p99()/0.060)),
+		Target: "1 client: p50 ≤ 15 ms, p99 ≤ 40 ms; 8 clients: p99 ≤ 60 ms", Met: met(ok),
 		Runs: fmt.Sprintf("%d requests at 1 client, %d×%d at 8", perClient1, 8, perClient8),
 	})
 	return nil
