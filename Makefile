@@ -97,7 +97,7 @@ soak: deps-test
 ##   go run golang.org/x/perf/cmd/benchstat@latest b.txt
 bench: deps-bench build
 	@bench/corpus.sh bench/corpus
-	$(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -imgproxy bin/imgproxy -out BENCHMARKS.md
+	VIPS_WARNING=0 $(GO) run ./cmd/picpipe-bench -corpus bench/corpus -bin $(BIN) -imgproxy bin/imgproxy -out BENCHMARKS.md
 
 ## imgproxy: build bin/imgproxy from IMGPROXY_SRC, a checkout of
 ## github.com/imgproxy/imgproxy, for make bench to compare with
