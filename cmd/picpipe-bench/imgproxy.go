@@ -361,11 +361,11 @@ func avifVersusImgproxy(rep *report, s *stack, bin, corpus string, photos []imag
 	rep.addRow(row{
 		Workload: "vs imgproxy: AVIF",
 		Measures: fmt.Sprintf("worker CPU per AVIF variant (speed %d, Q %s) vs imgproxy `q:%s/…@avif` %s", imaging.DefaultAVIFSpeed, q, q, speeds),
-		Figure: figure,
-		Ratio:  rt,
-		Target: "reported (the default is chosen on the AVIF curve)",
-		Met:    "n/a",
-		Runs:   fmt.Sprintf("%d images (all but 24 MP), 1 round", len(ims)),
+		Figure:   figure,
+		Ratio:    rt,
+		Target:   "reported (the default is chosen on the AVIF curve)",
+		Met:      "n/a",
+		Runs:     fmt.Sprintf("%d images (all but 24 MP), 1 round", len(ims)),
 	})
 	return nil
 }
