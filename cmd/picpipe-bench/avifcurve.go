@@ -231,7 +231,7 @@ func curveReport(rep *report, ims []image, webp []encoded, avif map[curvePoint][
 	var cheapest *curvePoint
 	var cheapestF curveFigures
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d photos (%s; 24 MP ones are left out), each encoded by `imaging.Processor.AVIF` with `Config{AVIFSpeed: speed}` and `Options{Quality: q}` (imaging maps q to AVIF Q = (3q+2)/4), against the WebP q82 that `Process` serves by default. Bytes are totals over the photos; SSIM is the mean over the photos of each one's mean SSIM (luma, 8×8 windows, stride 4) against the original decoded upright by libvips, both flattened onto white; CPU is the process's user+system CPU, Σ per-image median ÷ Σ MP (%s), and as a ratio to the WebP's, which holds where absolute CPU drifts with the machine's load. Target: %s.\n\n",
+	fmt.Fprintf(&b, "%d photos (%s; 24 MP ones are left out), each encoded by `imaging.Processor.AVIF` with `Config{AVIFSpeed: speed}` and `Options{Quality: q}` (imaging.AVIFQuality maps q to the AVIF Q in brackets), against the WebP q82 that `Process` serves by default. Bytes are totals over the photos; SSIM is the mean over the photos of each one's mean SSIM (luma, 8×8 windows, stride 4) against the original decoded upright by libvips, both flattened onto white; CPU is the process's user+system CPU, Σ per-image median ÷ Σ MP (%s), and as a ratio to the WebP's, which holds where absolute CPU drifts with the machine's load. Target: %s.\n\n",
 		len(ims), classList(ims), runsNote(quick), curveTarget)
 	b.WriteString("| speed | quality (AVIF Q) | bytes ÷ WebP q82 | mean SSIM | CPU-s per MP | CPU ÷ WebP | misses |\n|---|---|---|---|---|---|---|\n")
 	fmt.Fprintf(&b, "| WebP | 82 | 1.00× (%s) | %.4f | %.3f | 1.00× | (baseline) |\n", mb(float64(w.bytes)), w.ssim, w.perMP())
