@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <glib.h>
 #include <jpeglib.h>
+#include <vips/vips.h>
 
 #include "jpegscan.h"
 
@@ -76,5 +77,82 @@ pp_jpeg_scan(const void *buf, size_t len, char *msg, size_t msg_len)
 	jpeg_finish_decompress(&cinfo);
 done:
 	jpeg_destroy_decompress(&cinfo);
+	return result;
+}
+
+static void
+free_pixels(VipsImage *im, void *pixels)
+{
+	g_free(pixels);
+}
+
+// pp_jpeg_load_scaled decodes a single-scan (baseline) JPEG of YCbCr, RGB
+// or grey pixels at 1/shrink scale (libjpeg's DCT scaling, as libvips's
+// shrink-on-load), failing like pp_jpeg_scan on the first warning and
+// reading on to the end-of-image marker, so that one decoding both checks
+// the scan data and gives the pixels the thumbnail needs. *out is an
+// 8-bit sRGB or grey image carrying orientation, to be turned by
+// vips_thumbnail_image. It returns 1, with *out unset, for a JPEG it does
+// not take (progressive, CMYK, YCCK), which the caller scans and loads
+// through libvips instead; -1, with libjpeg's message in msg, on damage.
+int
+pp_jpeg_load_scaled(const void *buf, size_t len, int shrink, int orientation,
+	VipsImage **out, char *msg, size_t msg_len)
+{
+	struct jpeg_decompress_struct cinfo;
+	scan_error err;
+	unsigned char *volatile pixels = NULL;
+	volatile int result = 0;
+	size_t stride;
+	int bands;
+
+	cinfo.err = jpeg_std_error(&err.pub);
+	err.pub.error_exit = scan_error_exit;
+	err.pub.emit_message = scan_emit_message;
+	err.msg = msg;
+	err.msg_len = msg_len;
+	jpeg_create_decompress(&cinfo);
+	if (setjmp(err.jmp)) {
+		result = -1;
+		goto done;
+	}
+	jpeg_mem_src(&cinfo, (const unsigned char *) buf, len);
+	jpeg_read_header(&cinfo, TRUE);
+	if (jpeg_has_multiple_scans(&cinfo) ||
+		(cinfo.jpeg_color_space != JCS_YCbCr &&
+		cinfo.jpeg_color_space != JCS_RGB &&
+		cinfo.jpeg_color_space != JCS_GRAYSCALE)) {
+		result = 1;
+		goto done;
+	}
+	cinfo.scale_num = 1;
+	cinfo.scale_denom = shrink;
+	cinfo.out_color_space = cinfo.jpeg_color_space == JCS_GRAYSCALE ?
+		JCS_GRAYSCALE : JCS_RGB;
+	jpeg_start_decompress(&cinfo);
+	bands = cinfo.output_components;
+	stride = (size_t) cinfo.output_width * bands;
+	pixels = g_malloc(stride * cinfo.output_height);
+	while (cinfo.output_scanline < cinfo.output_height) {
+		JSAMPROW row = pixels + cinfo.output_scanline * stride;
+
+		jpeg_read_scanlines(&cinfo, &row, 1);
+	}
+	jpeg_finish_decompress(&cinfo);
+	*out = vips_image_new_from_memory(pixels, stride * cinfo.output_height,
+		cinfo.output_width, cinfo.output_height, bands, VIPS_FORMAT_UCHAR);
+	if (!*out) {
+		g_strlcpy(msg, "out of memory", msg_len);
+		result = -1;
+		goto done;
+	}
+	g_signal_connect(*out, "postclose", G_CALLBACK(free_pixels), pixels);
+	pixels = NULL;
+	(*out)->Type = bands == 1 ? VIPS_INTERPRETATION_B_W : VIPS_INTERPRETATION_sRGB;
+	if (orientation > 1)
+		vips_image_set_int(*out, VIPS_META_ORIENTATION, orientation);
+done:
+	jpeg_destroy_decompress(&cinfo);
+	g_free(pixels);
 	return result;
 }

@@ -534,3 +534,47 @@ func TestConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestScaledJPEGDecode: picpipe's own decoding of a baseline JPEG at a
+// DCT scale (jpegLoadScaled) gives the very pixels libvips's loader gives
+// at that scale, refuses damage, and declines what it does not take.
+func TestScaledJPEGDecode(t *testing.T) {
+	newProcessor(t, Config{})                // libvips started
+	lossless := func(im *vipsImage) []byte { // the pixels alone
+		t.Helper()
+		bare, err := im.strip()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer bare.Close()
+		b, err := bare.saveWebP(100, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	src := fixture(t, "photo.jpg")
+	for _, shrink := range []int{2, 4, 8} {
+		own, err := jpegLoadScaled(src, shrink, 1)
+		if err != nil || own == nil {
+			t.Fatalf("shrink %d: %v, %v", shrink, own, err)
+		}
+		ref, err := thumbnail(src, maxCoord, maxCoord, false, false, failOnWarning, shrink)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if own.Width() != ref.Width() || own.Height() != ref.Height() || !bytes.Equal(lossless(own), lossless(ref)) {
+			t.Errorf("shrink %d: own decoding %dx%d differs from libvips's %dx%d", shrink, own.Width(), own.Height(), ref.Width(), ref.Height())
+		}
+		own.Close()
+		ref.Close()
+	}
+	for _, name := range []string{"progressive.jpg", "cmyk.jpg"} {
+		if im, err := jpegLoadScaled(fixture(t, name), 2, 1); im != nil || err != nil {
+			t.Errorf("%s: %v, %v; want it declined (nil, nil)", name, im, err)
+		}
+	}
+	if im, err := jpegLoadScaled(src[:len(src)/2], 2, 1); im != nil || err == nil {
+		t.Errorf("a truncated JPEG: %v, %v; want an error", im, err)
+	}
+}

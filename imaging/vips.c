@@ -109,6 +109,18 @@ pp_thumbnail(const void *buf, size_t len, VipsImage **out, int width,
 		NULL);
 }
 
+// pp_thumbnail_image turns in upright by its orientation and shrinks it
+// to fit width x height, never enlarging: pp_thumbnail for an image
+// already decoded (at a scale, by pp_jpeg_load_scaled).
+int
+pp_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height)
+{
+	return vips_thumbnail_image(in, out, width,
+		"height", height,
+		"size", VIPS_SIZE_DOWN,
+		NULL);
+}
+
 int
 pp_copy_memory(VipsImage *in, VipsImage **out)
 {

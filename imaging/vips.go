@@ -146,6 +146,15 @@ func thumbnail(buf []byte, width, height int, allPages, toSRGB bool, fail failOn
 	return &vipsImage{out}, nil
 }
 
+// thumbnail turns im upright and shrinks it to fit width x height.
+func (im *vipsImage) thumbnail(width, height int) (*vipsImage, error) {
+	var out *C.VipsImage
+	if C.pp_thumbnail_image(im.p, &out, C.int(width), C.int(height)) != 0 {
+		return nil, vipsError("thumbnail")
+	}
+	return &vipsImage{out}, nil
+}
+
 // copyMemory decodes every pixel into memory.
 func (im *vipsImage) copyMemory() (*vipsImage, error) {
 	var out *C.VipsImage

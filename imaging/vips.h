@@ -12,6 +12,7 @@ int pp_orientation(VipsImage *in);
 int pp_page_height(VipsImage *in);
 int pp_thumbnail(const void *buf, size_t len, VipsImage **out, int width,
 	int height, int all_pages, int to_srgb, int fail_on, int jpeg_shrink);
+int pp_thumbnail_image(VipsImage *in, VipsImage **out, int width, int height);
 int pp_copy_memory(VipsImage *in, VipsImage **out);
 int pp_strip(VipsImage *in, VipsImage **out);
 int pp_webpsave(VipsImage *in, void **buf, size_t *len, int q, int lossless);
