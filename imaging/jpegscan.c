@@ -35,6 +35,20 @@ scan_emit_message(j_common_ptr cinfo, int msg_level)
 		scan_error_exit(cinfo);
 }
 
+// scan_begin sets cinfo up to decode with err, which makes the first
+// warning, like any error, a jump to the caller's setjmp(err->jmp).
+static void
+scan_begin(struct jpeg_decompress_struct *cinfo, scan_error *err, char *msg,
+	size_t msg_len)
+{
+	cinfo->err = jpeg_std_error(&err->pub);
+	err->pub.error_exit = scan_error_exit;
+	err->pub.emit_message = scan_emit_message;
+	err->msg = msg;
+	err->msg_len = msg_len;
+	jpeg_create_decompress(cinfo);
+}
+
 // pp_jpeg_scan decodes every scanline of a single-scan (baseline) JPEG at
 // 1/8 scale, which costs little more than its Huffman decoding, then reads
 // on to the end-of-image marker. It returns -1, with libjpeg's message in
@@ -51,12 +65,7 @@ pp_jpeg_scan(const void *buf, size_t len, char *msg, size_t msg_len)
 	JSAMPARRAY row;
 	int result = 0;
 
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = scan_error_exit;
-	err.pub.emit_message = scan_emit_message;
-	err.msg = msg;
-	err.msg_len = msg_len;
-	jpeg_create_decompress(&cinfo);
+	scan_begin(&cinfo, &err, msg, msg_len);
 	if (setjmp(err.jmp)) {
 		result = -1;
 		goto done;
@@ -106,12 +115,7 @@ pp_jpeg_load_scaled(const void *buf, size_t len, int shrink, int orientation,
 	size_t stride;
 	int bands;
 
-	cinfo.err = jpeg_std_error(&err.pub);
-	err.pub.error_exit = scan_error_exit;
-	err.pub.emit_message = scan_emit_message;
-	err.msg = msg;
-	err.msg_len = msg_len;
-	jpeg_create_decompress(&cinfo);
+	scan_begin(&cinfo, &err, msg, msg_len);
 	if (setjmp(err.jmp)) {
 		result = -1;
 		goto done;
