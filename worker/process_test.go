@@ -29,8 +29,17 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
+	f, _ := newFixtureWith(t, Config{})
+	return f
+}
+
+// newFixtureWith is a worker of cfg on real Redis (whose URL it returns
+// too), SQLite and a blob directory, with a user.
+func newFixtureWith(t *testing.T, cfg Config) (*fixture, string) {
+	t.Helper()
 	d := testenv.SQLite(t)
-	opt, err := jobs.RedisOpt(testenv.Redis(t))
+	url := testenv.Redis(t)
+	opt, err := jobs.RedisOpt(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +54,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Config{}, Deps{DB: d, Store: st, Redis: opt, Processor: proc})
+	w, err := New(cfg, Deps{DB: d, Store: st, Redis: opt, Processor: proc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{w: w, d: d, st: st, user: u}
+	return &fixture{w: w, d: d, st: st, user: u}, url
 }
 
 // stage records a queued image whose staged source is the given fixture

@@ -12,10 +12,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"picpipe/db"
-	"picpipe/imaging"
-	"picpipe/internal/testenv"
 	"picpipe/jobs"
-	"picpipe/storage"
 )
 
 // events records what a worker's pools did, in order.
@@ -85,35 +82,14 @@ type poolFixture struct {
 
 func newPoolFixture(t *testing.T) *poolFixture {
 	t.Helper()
-	d := testenv.SQLite(t)
-	url := testenv.Redis(t)
+	f, url := newFixtureWith(t, Config{Concurrency: 1, VariantConcurrency: 1, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second})
 	opt, err := jobs.RedisOpt(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := storage.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := imaging.Startup(); err != nil {
-		t.Fatal(err)
-	}
-	proc, err := imaging.NewProcessor(imaging.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := New(Config{Concurrency: 1, VariantConcurrency: 1, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second},
-		Deps{DB: d, Store: st, Redis: opt, Processor: proc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, _, _, err := d.CreateUserWithKey(context.Background(), "u", "free", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := asynq.NewClient(opt)
 	t.Cleanup(func() { q.Close() })
-	return &poolFixture{fixture: &fixture{w: w, d: d, st: st, user: u}, queue: q, redisURL: url}
+	return &poolFixture{fixture: f, queue: q, redisURL: url}
 }
 
 // upload records a queued upload of file and enqueues its processing on
