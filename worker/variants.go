@@ -33,17 +33,10 @@ var errStopping = errors.New("worker: stopping; the variant goes back to its que
 // background variants, with a concurrency of their own, each started only
 // once the interactive work leaves room (gate.hold).
 func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
-	srv := asynq.NewServer(w.deps.Redis, asynq.Config{
-		Concurrency:       w.cfg.VariantConcurrency,
-		Queues:            map[string]int{jobs.QueueLow: 1},
-		TaskCheckInterval: w.cfg.PollInterval,
-		ShutdownTimeout:   w.cfg.ShutdownTimeout,
-		Logger:            jobs.Logger{},
-		RetryDelayFunc:    variantRetryDelay(retryDelay(w.cfg.RetryDelay)),
-		IsFailure:         func(err error) bool { return !errors.Is(err, errStopping) },
-
-		DelayedTaskCheckInterval: w.cfg.RetryCheckInterval,
-	})
+	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
+	cfg.RetryDelayFunc = variantRetryDelay(retryDelay(w.cfg.RetryDelay))
+	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
+	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks, w.gate.holding)
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)

@@ -29,20 +29,14 @@ func (w *Worker) newWebhookServer() (*asynq.Server, *asynq.ServeMux, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	check := webhookRetryCheck
+	cfg := w.cfg.server(w.cfg.WebhookConcurrency, map[string]int{jobs.QueueWebhooks: 1})
+	cfg.RetryDelayFunc = outbox.RetryDelay(w.cfg.WebhookBackoff)
+	cfg.IsFailure = outbox.IsFailure
+	cfg.DelayedTaskCheckInterval = webhookRetryCheck
 	if w.cfg.RetryCheckInterval != 0 {
-		check = min(check, w.cfg.RetryCheckInterval)
+		cfg.DelayedTaskCheckInterval = min(webhookRetryCheck, w.cfg.RetryCheckInterval)
 	}
-	srv := asynq.NewServer(w.deps.Redis, asynq.Config{
-		Concurrency:              w.cfg.WebhookConcurrency,
-		Queues:                   map[string]int{jobs.QueueWebhooks: 1},
-		TaskCheckInterval:        w.cfg.PollInterval,
-		ShutdownTimeout:          w.cfg.ShutdownTimeout,
-		Logger:                   jobs.Logger{},
-		RetryDelayFunc:           outbox.RetryDelay(w.cfg.WebhookBackoff),
-		IsFailure:                outbox.IsFailure,
-		DelayedTaskCheckInterval: check,
-	})
+	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeWebhookDeliver, sender)
 	return srv, mux, nil

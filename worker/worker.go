@@ -86,6 +86,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// server is the asynq configuration every pool of the worker shares (its
+// poll interval, shutdown grace, logger and retry check), for a pool of
+// concurrency tasks at once on queues.
+func (c Config) server(concurrency int, queues map[string]int) asynq.Config {
+	return asynq.Config{
+		Concurrency:              concurrency,
+		Queues:                   queues,
+		TaskCheckInterval:        c.PollInterval,
+		ShutdownTimeout:          c.ShutdownTimeout,
+		Logger:                   jobs.Logger{},
+		DelayedTaskCheckInterval: c.RetryCheckInterval,
+	}
+}
+
 // Validate reports configuration errors.
 func (c Config) Validate() error {
 	if c.Concurrency < 0 || c.VariantConcurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
@@ -142,16 +156,9 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
 	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval, stopping: make(chan struct{})}
-	w.srv = asynq.NewServer(deps.Redis, asynq.Config{
-		Concurrency:       cfg.Concurrency,
-		Queues:            interactiveQueues(),
-		TaskCheckInterval: cfg.PollInterval,
-		ShutdownTimeout:   cfg.ShutdownTimeout,
-		Logger:            jobs.Logger{},
-		RetryDelayFunc:    retryDelay(cfg.RetryDelay),
-
-		DelayedTaskCheckInterval: cfg.RetryCheckInterval,
-	})
+	srvCfg := cfg.server(cfg.Concurrency, interactiveQueues())
+	srvCfg.RetryDelayFunc = retryDelay(cfg.RetryDelay)
+	w.srv = asynq.NewServer(deps.Redis, srvCfg)
 	w.mux.Use(logTasks, w.gate.counting)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
