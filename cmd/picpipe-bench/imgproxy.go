@@ -140,6 +140,12 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
+// servicePIDs are the processes picpipe's CPU is counted over: the api,
+// the worker and redis-server (the stack's first process).
+func (s *stack) servicePIDs() []int {
+	return []int{s.api.Process.Pid, s.work.Process.Pid, s.procs[0].Process.Pid}
+}
+
 // cpuOf sums procCPU over pids.
 func cpuOf(pids ...int) time.Duration {
 	var t time.Duration
@@ -191,7 +197,7 @@ func versusImgproxy(rep *report, s *stack, bin, corpus string, photos []image, r
 	if err := s.inspector.PauseQueue(jobs.QueueLow); err != nil {
 		return err
 	}
-	svc := []int{s.api.Process.Pid, s.work.Process.Pid, s.procs[0].Process.Pid}
+	svc := s.servicePIDs()
 	byClass := map[string][]image{}
 	for _, im := range photos {
 		byClass[im.Class] = append(byClass[im.Class], im)
@@ -388,7 +394,7 @@ func loadVersusImgproxy(rep *report, s *stack, ipx *imgproxy, photos []image, d 
 	if err := s.inspector.UnpauseQueue(jobs.QueueLow); err != nil && !strings.Contains(err.Error(), "not paused") {
 		return err
 	}
-	svc := []int{s.api.Process.Pid, s.work.Process.Pid, s.procs[0].Process.Pid}
+	svc := s.servicePIDs()
 	var seq atomic.Int64
 	// thumb varies quality 78–82 and the box's height (never binding on
 	// these photos), so that no picpipe upload is a dedup hit.
