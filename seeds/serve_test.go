@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"picpipe/internal/testenv"
 )
 
 // binDir holds the picpipe binary the tests build once.
@@ -76,7 +78,7 @@ func serve(t *testing.T, extra ...string) *served {
 		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=", "PICPIPE_STORAGE_URL=",
 		"PICPIPE_PUBLIC_URL=", "PICPIPE_COMPAT_ROOT=", "PICPIPE_PLANS=", "PICPIPE_LOG_LEVEL=warn")
 	env = append(env, extra...)
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	cmd := exec.Command(bin, "serve")
 	cmd.Env, cmd.Stdout, cmd.Stderr = env, &logs, &logs
 	cmd.WaitDelay = 5 * time.Second // its redis-server child may hold the pipes a moment longer
@@ -179,22 +181,4 @@ func get(t *testing.T, url, accept string) (int, string, []byte) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	return res.StatusCode, res.Header.Get("Content-Type"), b
-}
-
-// syncBuffer is a bytes.Buffer two writers (stdout, stderr) may share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

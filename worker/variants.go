@@ -20,6 +20,11 @@ import (
 // its WebP and up to 555 MB at 24 MP, and nobody waits for it.
 func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
 
+// DefaultVariantNice is the CPU priority (nice value) of the process a
+// worker runs its variant pool in, apart from its image pool: the lowest,
+// so that variants take only the CPU the uploads leave free.
+const DefaultVariantNice = 19
+
 // variantMaxHold is the longest a background variant waits for
 // interactive work to leave room before it starts anyway, so that a
 // backlog drains, slowly, even under uploads that never stop.
@@ -29,10 +34,10 @@ const variantMaxHold = time.Minute
 // its queue, not counted as a failure: nothing of it ran.
 var errStopping = errors.New("worker: stopping; the variant goes back to its queue")
 
-// newVariantServer returns the asynq server of jobs.QueueLow alone: the
+// newVariantPool returns the asynq server of jobs.QueueLow alone: the
 // background variants, with a concurrency of their own, each started only
 // once the interactive work leaves room (gate.hold).
-func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
+func (w *Worker) newVariantPool() pool {
 	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
 	cfg.RetryDelayFunc = variantRetryDelay(retryDelay(w.cfg.RetryDelay))
 	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
@@ -40,7 +45,7 @@ func (w *Worker) newVariantServer() (*asynq.Server, *asynq.ServeMux) {
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks, w.gate.holding)
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
-	return srv, mux
+	return pool{"variants", srv, mux}
 }
 
 // variantRetryDelay is f, but for a variant handed back held at a stop:

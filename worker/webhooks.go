@@ -18,16 +18,13 @@ const DefaultWebhookConcurrency = 8
 // back to the queue (deliveries put back as busy come back within 1.5 s).
 const webhookRetryCheck = time.Second
 
-// newWebhookServer returns the asynq server of QueueWebhooks alone, with
+// newWebhookPool returns the asynq server of QueueWebhooks alone, with
 // its own concurrency, backoff and failure rule, and the Sender as its
-// handler; nil when the worker has no fetcher to send with.
-func (w *Worker) newWebhookServer() (*asynq.Server, *asynq.ServeMux, error) {
-	if w.deps.Fetcher == nil {
-		return nil, nil, nil
-	}
+// handler (which needs the worker's Fetcher).
+func (w *Worker) newWebhookPool() (pool, error) {
 	sender, err := outbox.NewSender(w.cfg.Webhooks, outbox.Deps{DB: w.deps.DB, Fetcher: w.deps.Fetcher, Redis: w.rdb, Now: w.deps.Now})
 	if err != nil {
-		return nil, nil, err
+		return pool{}, err
 	}
 	cfg := w.cfg.server(w.cfg.WebhookConcurrency, map[string]int{jobs.QueueWebhooks: 1})
 	cfg.RetryDelayFunc = outbox.RetryDelay(w.cfg.WebhookBackoff)
@@ -39,5 +36,5 @@ func (w *Worker) newWebhookServer() (*asynq.Server, *asynq.ServeMux, error) {
 	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeWebhookDeliver, sender)
-	return srv, mux, nil
+	return pool{"webhooks", srv, mux}, nil
 }

@@ -28,9 +28,9 @@ type Config struct {
 	// CPUs.
 	Concurrency int
 	// VariantConcurrency is the number of background variants (AVIF)
-	// made at once, on a pool of their own that starts one only while
-	// the image pool has a free slot and no upload waits; 0 means
-	// DefaultVariantConcurrency().
+	// made at once, on a pool of their own that starts one only while no
+	// upload waits (and, beside an image pool in this process, while it
+	// has a free slot); 0 means DefaultVariantConcurrency().
 	VariantConcurrency int
 	// PollInterval is how often an idle worker looks for tasks; 0 means
 	// DefaultPollInterval.
@@ -55,6 +55,8 @@ type Config struct {
 	// WebhookBackoff is the wait before retry n of a failed delivery;
 	// nil means outbox.Backoff.
 	WebhookBackoff func(n int) time.Duration
+	// Pools are the pools this worker runs; 0 means AllPools.
+	Pools Pools
 }
 
 // Defaults applied to the zero values of Config fields.
@@ -83,6 +85,9 @@ func (c Config) withDefaults() Config {
 	if c.WebhookConcurrency == 0 {
 		c.WebhookConcurrency = DefaultWebhookConcurrency
 	}
+	if c.Pools == 0 {
+		c.Pools = AllPools
+	}
 	return c
 }
 
@@ -105,6 +110,9 @@ func (c Config) Validate() error {
 	if c.Concurrency < 0 || c.VariantConcurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
 		return errors.New("worker: the concurrencies and the intervals must not be negative")
 	}
+	if c.Pools&^AllPools != 0 {
+		return fmt.Errorf("worker: unknown pools %#x", uint8(c.Pools&^AllPools))
+	}
 	return c.Webhooks.Validate()
 }
 
@@ -122,22 +130,25 @@ type Deps struct {
 	Now func() time.Time
 }
 
-// Worker processes tasks from the queues: the image pool serves every
-// queue but jobs.QueueLow, which a smaller pool of its own serves (the
-// background variants), held back by gate while interactive work could
-// use the CPU.
+// Worker processes tasks from the queues, on the pools of its Config:
+// the image pool serves every queue but jobs.QueueLow, which a smaller
+// pool of its own serves (the background variants), held back by gate
+// while interactive work could use the CPU; webhooks have a third.
 type Worker struct {
-	cfg      Config
-	deps     Deps
-	srv      *asynq.Server
-	mux      *asynq.ServeMux
-	variants *asynq.Server // jobs.QueueLow alone
-	vmux     *asynq.ServeMux
-	gate     *gate
-	hooks    *asynq.Server // QueueWebhooks alone; nil without a Fetcher
-	hmux     *asynq.ServeMux
-	queue    *asynq.Client
-	rdb      redis.UniversalClient
+	cfg   Config
+	deps  Deps
+	mux   *asynq.ServeMux // the image pool's, for Handle
+	gate  *gate
+	pools []pool // those this worker runs
+	queue *asynq.Client
+	rdb   redis.UniversalClient
+}
+
+// pool is one asynq server of the worker and its handlers.
+type pool struct {
+	name string
+	srv  *asynq.Server
+	mux  *asynq.ServeMux
 }
 
 // New builds a worker with the image handlers registered. More handlers
@@ -156,17 +167,24 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
 	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval, stopping: make(chan struct{})}
-	srvCfg := cfg.server(cfg.Concurrency, interactiveQueues())
-	srvCfg.RetryDelayFunc = retryDelay(cfg.RetryDelay)
-	w.srv = asynq.NewServer(deps.Redis, srvCfg)
 	w.mux.Use(logTasks, w.gate.counting)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
 	w.mux.HandleFunc(jobs.TypeFileClean, w.cleanFile)
-	w.variants, w.vmux = w.newVariantServer()
-	var err error
-	if w.hooks, w.hmux, err = w.newWebhookServer(); err != nil {
-		return nil, err
+	if cfg.Pools&PoolImages != 0 {
+		srvCfg := cfg.server(cfg.Concurrency, interactiveQueues())
+		srvCfg.RetryDelayFunc = retryDelay(cfg.RetryDelay)
+		w.pools = append(w.pools, pool{"images", asynq.NewServer(deps.Redis, srvCfg), w.mux})
+	}
+	if cfg.Pools&PoolVariants != 0 {
+		w.pools = append(w.pools, w.newVariantPool())
+	}
+	if cfg.Pools&PoolWebhooks != 0 && deps.Fetcher != nil {
+		p, err := w.newWebhookPool()
+		if err != nil {
+			return nil, err
+		}
+		w.pools = append(w.pools, p)
 	}
 	return w, nil
 }
@@ -175,40 +193,32 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 func (w *Worker) Handle(pattern string, h asynq.Handler) { w.mux.Handle(pattern, h) }
 
 // Run processes tasks until ctx is cancelled, then stops taking new ones
-// and gives running ones ShutdownTimeout to finish, in both pools at
+// and gives running ones ShutdownTimeout to finish, in every pool at
 // once; the rest go back to the queue.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.queue.Close()
 	defer w.rdb.Close()
-	if err := w.srv.Start(w.mux); err != nil {
-		return fmt.Errorf("worker: start: %w", err)
-	}
-	if err := w.variants.Start(w.vmux); err != nil {
-		w.srv.Shutdown()
-		return fmt.Errorf("worker: start variants: %w", err)
-	}
-	if w.hooks != nil {
-		if err := w.hooks.Start(w.hmux); err != nil {
-			w.shutdown(w.srv, w.variants)
-			return fmt.Errorf("worker: start webhooks: %w", err)
+	for i, p := range w.pools {
+		if err := p.srv.Start(p.mux); err != nil {
+			w.shutdown(w.pools[:i])
+			return fmt.Errorf("worker: start %s: %w", p.name, err)
 		}
-		defer w.hooks.Shutdown()
 	}
-	slog.Info("worker started", "concurrency", w.cfg.Concurrency, "variant_concurrency", w.cfg.VariantConcurrency,
-		"webhook_concurrency", w.cfg.WebhookConcurrency)
+	slog.Info("worker started", "pools", w.cfg.Pools.String(), "concurrency", w.cfg.Concurrency,
+		"variant_concurrency", w.cfg.VariantConcurrency, "webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
 	close(w.gate.stopping) // variants held back go back to their queue at once
-	w.shutdown(w.srv, w.variants)
+	w.shutdown(w.pools)
 	slog.Info("worker stopped")
 	return nil
 }
 
-// shutdown stops the servers at once, each giving its running tasks
+// shutdown stops the pools at once, each giving its running tasks
 // ShutdownTimeout, and returns when all have stopped.
-func (w *Worker) shutdown(servers ...*asynq.Server) {
+func (w *Worker) shutdown(pools []pool) {
 	var wg sync.WaitGroup
-	for _, srv := range servers {
-		wg.Go(srv.Shutdown)
+	for _, p := range pools {
+		wg.Go(p.srv.Shutdown)
 	}
 	wg.Wait()
 }

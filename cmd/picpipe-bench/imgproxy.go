@@ -140,10 +140,10 @@ func procCPU(pid int) time.Duration {
 	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
-// servicePIDs are the processes picpipe's CPU is counted over: the api,
-// the worker and redis-server (the stack's first process).
+// servicePIDs are the processes picpipe's CPU is counted over: the
+// worker's, the api and redis-server (the stack's first process).
 func (s *stack) servicePIDs() []int {
-	return []int{s.api.Process.Pid, s.work.Process.Pid, s.procs[0].Process.Pid}
+	return append(s.workerPIDs(), s.api.Process.Pid, s.procs[0].Process.Pid)
 }
 
 // cpuOf sums procCPU over pids.
@@ -226,7 +226,7 @@ func versusImgproxy(rep *report, s *stack, bin, corpus string, photos []image, r
 			}
 			for _, class := range classes {
 				ims := byClass[class]
-				w0, a0 := procCPU(s.work.Process.Pid), cpuOf(svc...)
+				w0, a0 := cpuOf(s.workerPIDs()...), cpuOf(svc...)
 				for _, im := range ims {
 					u, err := s.post(context.Background(), key, im.Path, c.fields, false)
 					if err == nil && u.Status != 201 {
@@ -236,7 +236,7 @@ func versusImgproxy(rep *report, s *stack, bin, corpus string, photos []image, r
 						return err
 					}
 				}
-				r.add(r.worker, class, procCPU(s.work.Process.Pid)-w0)
+				r.add(r.worker, class, cpuOf(s.workerPIDs()...)-w0)
 				r.add(r.service, class, cpuOf(svc...)-a0)
 				i0 := procCPU(ipx.cmd.Process.Pid)
 				for _, im := range ims {
@@ -325,14 +325,14 @@ func avifVersusImgproxy(rep *report, s *stack, bin, corpus string, photos []imag
 			return err
 		}
 	}
-	w0 := procCPU(s.work.Process.Pid)
+	w0 := procCPU(s.variants)
 	if err := s.inspector.UnpauseQueue(jobs.QueueLow); err != nil {
 		return err
 	}
 	if err := s.waitIdle(10*time.Minute, jobs.QueueLow); err != nil {
 		return err
 	}
-	ours := procCPU(s.work.Process.Pid) - w0
+	ours := procCPU(s.variants) - w0
 	q := strconv.Itoa(imaging.AVIFQuality(imaging.DefaultQuality)) // the AVIF Q picpipe encodes quality 82 at
 	theirs := map[int]time.Duration{}
 	for _, speed := range slices.Compact([]int{8, imaging.DefaultAVIFSpeed}) {

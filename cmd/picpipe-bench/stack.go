@@ -37,6 +37,7 @@ type stack struct {
 	env       []string
 	procs     []*exec.Cmd
 	api, work *exec.Cmd
+	variants  int // the pid of the worker's variant process (its own when it has none)
 	http      *http.Client
 	inspector *asynq.Inspector
 }
@@ -151,8 +152,9 @@ func (s *stack) startAPI() error {
 	return fmt.Errorf("api did not become ready; see %s/api.log", s.dir)
 }
 
-// startWorker starts `picpipe worker` and waits until it has registered
-// with Redis.
+// startWorker starts `picpipe worker` and waits until its pools (the
+// images', the webhooks' and the variants', this one in a child process
+// of its own) have registered with Redis.
 func (s *stack) startWorker() error {
 	s.work = exec.Command(s.bin, "worker")
 	if err := s.start(s.work, "worker"); err != nil {
@@ -160,12 +162,41 @@ func (s *stack) startWorker() error {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		if srv, err := s.inspector.Servers(); err == nil && len(srv) > 0 {
+		if srv, err := s.inspector.Servers(); err == nil && len(srv) >= 3 {
+			s.variants = s.work.Process.Pid
+			for _, c := range children(s.work.Process.Pid) {
+				if args, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", c)); strings.HasSuffix(string(args), "\x00worker\x00") {
+					s.variants = c
+				}
+			}
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("worker did not start; see %s/worker.log", s.dir)
+}
+
+// workerPIDs are the worker's processes: itself and its variant process.
+func (s *stack) workerPIDs() []int {
+	if s.variants == s.work.Process.Pid {
+		return []int{s.variants}
+	}
+	return []int{s.work.Process.Pid, s.variants}
+}
+
+// children are the pids of pid's child processes.
+func children(pid int) []int {
+	var pids []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, f := range tasks {
+		b, _ := os.ReadFile(f)
+		for _, c := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(c); err == nil {
+				pids = append(pids, n)
+			}
+		}
+	}
+	return pids
 }
 
 // close stops every process (SIGTERM, then SIGKILL) and removes the data.

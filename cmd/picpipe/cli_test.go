@@ -196,6 +196,8 @@ func TestConfigErrorsNamed(t *testing.T) {
 		{"PICPIPE_FETCH_PORTS", "70000", "PICPIPE_FETCH_PORTS"},
 		{"PICPIPE_RESET_SCHEDULE", "monthly", "cron spec"},
 		{"PICPIPE_AVIF_SPEED", "12", "from 1"},
+		{"PICPIPE_VARIANT_NICE", "20", "from 0"},
+		{"PICPIPE_WORKER_POOLS", "images,avif", "images, variants and webhooks"},
 		{"PICPIPE_DEFAULT_WAIT", "2m", "at most PICPIPE_MAX_WAIT"},
 		{"PICPIPE_PLANS", `{"pro":{}}`, `define "free"`},
 		{"PICPIPE_PLANS", `{free}`, "JSON"},

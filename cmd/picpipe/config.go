@@ -47,6 +47,8 @@ type config struct {
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT"`
 	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"`  // 0: one per CPU
 	VariantWorkers    int           `env:"PICPIPE_VARIANT_CONCURRENCY"` // 0: worker.DefaultVariantConcurrency()
+	VariantNice       int           `env:"PICPIPE_VARIANT_NICE"`        // 0: the variants share the worker's process
+	WorkerPools       []string      `env:"PICPIPE_WORKER_POOLS"`        // none: worker.AllPools
 	WorkerPoll        time.Duration `env:"PICPIPE_WORKER_POLL_INTERVAL"`
 	WorkerShutdown    time.Duration `env:"PICPIPE_WORKER_SHUTDOWN_TIMEOUT"`
 	MaxEdge           int           `env:"PICPIPE_MAX_EDGE"`
@@ -91,6 +93,7 @@ func defaultConfig() config {
 		RateLimitOnError: string(api.DefaultRateLimitOnError),
 		WorkerPoll:       worker.DefaultPollInterval,
 		WorkerShutdown:   worker.DefaultShutdownTimeout,
+		VariantNice:      worker.DefaultVariantNice,
 		MaxEdge:          imaging.DefaultMaxEdge,
 		MaxPixels:        imaging.DefaultMaxPixels,
 		MaxFrames:        imaging.DefaultMaxFrames,
@@ -154,7 +157,7 @@ func (c config) apiConfig() api.Config {
 
 func (c config) workerConfig() worker.Config {
 	return worker.Config{Concurrency: c.WorkerConcurrency, VariantConcurrency: c.VariantWorkers,
-		PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown}
+		PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown, Pools: c.pools()}
 }
 
 func (c config) imagingConfig() imaging.Config {

@@ -14,6 +14,7 @@ import (
 	"picpipe/api"
 	"picpipe/imaging"
 	"picpipe/scheduler"
+	"picpipe/worker"
 )
 
 // A rule is what one variable accepts: want says it in words; bad
@@ -65,6 +66,16 @@ var rules = []rule{
 	{"PICPIPE_MAX_STREAMS", wantCount, notNegative(func(c config) int { return c.MaxStreams })},
 	{"PICPIPE_MIN_BODY_RATE", wantCount + ", in bytes a second", notNegative(func(c config) int64 { return c.MinBodyRate })},
 	{"PICPIPE_WORKER_CONCURRENCY", wantCount + "; 0 is one per CPU", notNegative(func(c config) int { return c.WorkerConcurrency })},
+	{"PICPIPE_VARIANT_NICE", "a whole number from 0 (the variants run in the worker's own process) to 19 (the lowest CPU priority)", func(c config) error {
+		if c.VariantNice < 0 || c.VariantNice > 19 {
+			return errors.New("out of range")
+		}
+		return nil
+	}},
+	{"PICPIPE_WORKER_POOLS", "a comma-separated list of images, variants and webhooks", func(c config) error {
+		_, err := worker.ParsePools(c.WorkerPools)
+		return err
+	}},
 	{"PICPIPE_DEFAULT_WAIT", wantDuration + ", at most PICPIPE_MAX_WAIT", func(c config) error {
 		return api.Config{DefaultWait: c.DefaultWait, MaxWait: c.MaxWait}.Validate()
 	}},

@@ -21,48 +21,13 @@ import (
 // `keys create`, an upload that comes back 201 with a working link, and a
 // clean stop on SIGTERM.
 func TestServeEndToEnd(t *testing.T) {
-	dir := t.TempDir()
-	bin, _ := picpipeCommands(t) // built once for the package's tests
-	l, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := l.Addr().String()
-	l.Close()
-	env := append(os.Environ(), "PICPIPE_DATA_DIR="+filepath.Join(dir, "data"), "PICPIPE_ADDR="+addr,
-		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=", "PICPIPE_STORAGE_URL=")
-	var logs bytes.Buffer
-	serve := exec.Command(bin, "serve")
-	serve.Env, serve.Stdout, serve.Stderr = env, &logs, &logs
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- serve.Wait() }()
-	t.Cleanup(func() {
-		serve.Process.Kill()
-		if t.Failed() {
-			t.Logf("serve logs:\n%s", logs.String())
-		}
-	})
-	waitReady(t, "http://"+addr+"/readyz")
+	sv := serveWithKey(t)
+	bin, env, addr, k := sv.bin, sv.env, sv.addr, sv.key
 
 	health := exec.Command(bin, "healthcheck")
 	health.Env = env
 	if out, err := health.CombinedOutput(); err != nil {
 		t.Fatalf("healthcheck of a running serve: %v %s", err, out)
-	}
-
-	keys := exec.Command(bin, "keys", "create", "--name", "e2e", "--json")
-	keys.Env = env
-	out, err := keys.Output()
-	if err != nil {
-		t.Fatalf("keys create: %v", err)
-	}
-	var k struct {
-		Key    string
-		KeyID  string `json:"key_id"`
-		UserID string `json:"user_id"`
-	}
-	if err := json.Unmarshal(out, &k); err != nil || k.Key == "" {
-		t.Fatalf("keys create printed %q", out)
 	}
 
 	res := upload(t, "http://"+addr+"/v1/images", k.Key, "../../imaging/testdata/photo.jpg")
@@ -110,11 +75,11 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("upload with a revoked key = %d; want 401", res.StatusCode)
 	}
 
-	serve.Process.Signal(syscall.SIGTERM)
+	sv.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("serve exited with %v after SIGTERM", err)
+	case <-sv.done:
+		if sv.err != nil {
+			t.Fatalf("serve exited with %v after SIGTERM", sv.err)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop within 30 s of SIGTERM")
@@ -124,9 +89,48 @@ func TestServeEndToEnd(t *testing.T) {
 	if err := health.Run(); err == nil {
 		t.Fatal("healthcheck passed with serve stopped")
 	}
-	if _, err := os.Stat(filepath.Join(dir, "data", "redis", "appendonlydir")); err != nil {
+	if _, err := os.Stat(filepath.Join(sv.dir, "data", "redis", "appendonlydir")); err != nil {
 		t.Fatalf("private redis kept no AOF under the data dir: %v", err)
 	}
+}
+
+// served is a running "picpipe serve" of serveWithKey and an API key of
+// its own.
+type served struct {
+	*serveProc
+	bin, addr, dir string
+	env            []string
+	key            struct {
+		Key    string
+		KeyID  string `json:"key_id"`
+		UserID string `json:"user_id"`
+	}
+}
+
+// serveWithKey runs the real binary the way `make run` does, with the
+// variables extra on top (NAME=VALUE), and makes a key with `keys
+// create`.
+func serveWithKey(t *testing.T, extra ...string) *served {
+	t.Helper()
+	sv := &served{dir: t.TempDir()}
+	sv.bin, _ = picpipeCommands(t) // built once for the package's tests
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	sv.addr = l.Addr().String()
+	l.Close()
+	sv.env = append(os.Environ(), "PICPIPE_DATA_DIR="+filepath.Join(sv.dir, "data"), "PICPIPE_ADDR="+sv.addr,
+		"PICPIPE_REDIS_URL=", "PICPIPE_DATABASE_URL=", "PICPIPE_STORAGE_DIR=", "PICPIPE_STORAGE_URL=")
+	sv.env = append(sv.env, extra...)
+	sv.serveProc = startServe(t, sv.bin, sv.dir, sv.env)
+	keys := exec.Command(sv.bin, "keys", "create", "--name", "e2e", "--json")
+	keys.Env = sv.env
+	out, err := keys.Output()
+	if err != nil {
+		t.Fatalf("keys create: %v", err)
+	}
+	if err := json.Unmarshal(out, &sv.key); err != nil || sv.key.Key == "" {
+		t.Fatalf("keys create printed %q", out)
+	}
+	return sv
 }
 
 func waitReady(t *testing.T, url string) {

@@ -148,20 +148,29 @@ func TestREADMEExamples(t *testing.T) {
 	}
 }
 
-// startServe starts picpipe serve in dir and waits until it is ready.
-func startServe(t *testing.T, bin, dir string, env []string) {
+// serveProc is a running "picpipe serve".
+type serveProc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when it has exited, with err
+	err  error
+	logs *testenv.SyncBuffer
+}
+
+// startServe starts picpipe serve in dir and waits until it is ready; it
+// is killed when the test ends.
+func startServe(t *testing.T, bin, dir string, env []string) *serveProc {
 	t.Helper()
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve")
-	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, env, &logs, &logs
-	if err := cmd.Start(); err != nil {
+	p := &serveProc{cmd: exec.Command(bin, "serve"), done: make(chan struct{}), logs: new(testenv.SyncBuffer)}
+	p.cmd.Dir, p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = dir, env, p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		p.cmd.Process.Kill()
+		<-p.done
 		if t.Failed() {
-			t.Logf("serve logs:\n%s", logs.String())
+			t.Logf("serve logs:\n%s", p.logs.String())
 		}
 	})
 	var addr string
@@ -176,11 +185,11 @@ func startServe(t *testing.T, bin, dir string, env []string) {
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return
+				return p
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("serve not ready: %v\n%s", err, logs.String())
+			t.Fatalf("serve not ready: %v\n%s", err, p.logs.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

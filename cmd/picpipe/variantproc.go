@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"syscall"
+	"time"
+
+	"picpipe/worker"
+)
+
+// The background variants (AVIF) run apart from the interactive work, in
+// a process of their own at a lower CPU priority (PICPIPE_VARIANT_NICE):
+// the kernel then gives the cores to the uploads whenever both want them,
+// and to the variants whenever the uploads leave them free. A priority
+// cannot be given to a pool inside one process: libvips runs every image
+// on threads of one shared pool, and a thread whose priority was lowered
+// may not raise it again.
+
+// variantsApart reports whether this worker's variant pool runs in a
+// process of its own: it runs the variants beside other pools and
+// PICPIPE_VARIANT_NICE asks for a lower priority.
+func (c config) variantsApart() bool {
+	ps := c.configuredPools()
+	return c.VariantNice > 0 && ps&worker.PoolVariants != 0 && ps != worker.PoolVariants
+}
+
+// configuredPools are the pools PICPIPE_WORKER_POOLS names (its rule has
+// checked it).
+func (c config) configuredPools() worker.Pools {
+	ps, _ := worker.ParsePools(c.WorkerPools)
+	return ps
+}
+
+// pools are the worker pools this process runs itself: the configured
+// ones, but the variants when they run apart.
+func (c config) pools() worker.Pools {
+	if c.variantsApart() {
+		return c.configuredPools() &^ worker.PoolVariants
+	}
+	return c.configuredPools()
+}
+
+// variantRestartMax is the longest wait before a variant process that
+// ended is started again; the wait doubles from a second up to it.
+const variantRestartMax = 30 * time.Second
+
+// runVariantProcess runs the variant pool as "picpipe worker" with
+// PICPIPE_WORKER_POOLS=variants, a child of this process on the same
+// Redis and database, starting it again (after a wait) when it ends,
+// until ctx ends; then it stops it with SIGTERM, as the worker's own
+// pools stop.
+func runVariantProcess(ctx context.Context, cfg config) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("variant process: %w", err)
+	}
+	env := append(os.Environ(),
+		"PICPIPE_WORKER_POOLS="+worker.PoolVariants.String(),
+		"PICPIPE_REDIS_URL="+cfg.RedisURL,       // the private one of serve too
+		"PICPIPE_DATABASE_URL="+cfg.DatabaseURL, // as resolved here
+		"PICPIPE_METRICS_ADDR=",                 // the parent's address is taken
+	)
+	for wait := time.Second; ; wait = min(2*wait, variantRestartMax) {
+		started := time.Now()
+		err := runChild(ctx, exe, env, cfg.WorkerShutdown)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(started) > variantRestartMax {
+			wait = time.Second // it ran a good while: not a crash loop
+		}
+		slog.Error("variant process ended; starting it again", "err", err, "in", wait)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+	}
+}
+
+// runChild runs exe as "worker" with env until it ends, or until ctx
+// ends and it has stopped after a SIGTERM (it is killed grace plus ten
+// seconds later). The child is sent SIGTERM when this process dies too:
+// the kernel sends it when the thread that started it ends, so that thread
+// stays locked to this call.
+func runChild(ctx context.Context, exe string, env []string, grace time.Duration) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	cmd := exec.CommandContext(ctx, exe, "worker")
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = grace + 10*time.Second
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	slog.Info("variant process started", "pid", cmd.Process.Pid)
+	return cmd.Wait()
+}
+
+// lowerPriority sets the nice value of every thread of this process to
+// nice (Linux keeps one per thread); threads started later take it from
+// the thread that starts them. It goes over the threads until a pass
+// finds none it has not set, as the Go runtime may start one meanwhile.
+func lowerPriority(nice int) error {
+	done := map[int]bool{}
+	for {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return fmt.Errorf("lower priority: %w", err)
+		}
+		more := false
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			// a thread that has just ended is gone (ESRCH): nothing to set
+			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
+				return fmt.Errorf("lower priority: %w", err)
+			}
+			done[tid], more = true, true
+		}
+		if !more {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"picpipe/worker"
+)
+
+// TestVariantProcess: serve runs its variant pool in a child "picpipe
+// worker" whose every thread has PICPIPE_VARIANT_NICE, while its own
+// threads keep theirs; the child makes the AVIF of an upload, is started
+// again when it dies, and ends when serve is killed.
+func TestVariantProcess(t *testing.T) {
+	sv := serveWithKey(t, "PICPIPE_VARIANT_NICE=17")
+	started := func(pools string, n int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for strings.Count(sv.logs.String(), `msg="worker started" pools=`+pools+" ") < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("not %d workers started with pools %s", n, pools)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	started("images,webhooks", 1)
+	started(worker.PoolVariants.String(), 1)
+	child := variantChild(t, sv.cmd.Process.Pid, 0)
+	if got := niceOf(t, child); !allEqual(got, 17) {
+		t.Fatalf("the variant process's threads have nice %v; want 17 each", got)
+	}
+	if got := niceOf(t, sv.cmd.Process.Pid); !allEqual(got, 0) {
+		t.Fatalf("serve's own threads have nice %v; want 0 each", got)
+	}
+
+	res := upload(t, "http://"+sv.addr+"/v1/images", sv.key.Key, "../../imaging/testdata/photo.jpg")
+	var img struct{ ID string }
+	if err := json.NewDecoder(res.Body).Decode(&img); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("upload = %d, %v", res.StatusCode, err)
+	}
+	waitAVIF := func() {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			req, _ := http.NewRequest("GET", "http://"+sv.addr+"/v1/images/"+img.ID, nil)
+			req.Header.Set("Authorization", "Bearer "+sv.key.Key)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got struct {
+				Variants map[string]struct{ Status string }
+			}
+			json.NewDecoder(res.Body).Decode(&got)
+			res.Body.Close()
+			if s := got.Variants["avif"].Status; s == "ready" {
+				return
+			} else if s == "failed" || time.Now().After(deadline) {
+				t.Fatalf("the AVIF variant is %q", s)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitAVIF()
+
+	// killed, it is started again
+	syscall.Kill(child, syscall.SIGKILL)
+	started(worker.PoolVariants.String(), 2)
+	again := variantChild(t, sv.cmd.Process.Pid, child)
+	if got := niceOf(t, again); !allEqual(got, 17) {
+		t.Fatalf("the restarted variant process's threads have nice %v; want 17 each", got)
+	}
+
+	// serve killed, the kernel stops its child
+	sv.cmd.Process.Kill()
+	<-sv.done
+	deadline := time.Now().Add(30 * time.Second)
+	for alive(again) {
+		if time.Now().After(deadline) {
+			syscall.Kill(again, syscall.SIGKILL)
+			t.Fatal("the variant process outlived serve by 30 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// variantChild waits for the picpipe worker child of pid other than
+// not, and returns its pid.
+func variantChild(t *testing.T, pid, not int) int {
+	t.Helper()
+	exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/children")
+		for _, f := range tasks {
+			b, _ := os.ReadFile(f)
+			for _, c := range strings.Fields(string(b)) {
+				cpid, _ := strconv.Atoi(c)
+				cexe, _ := os.Readlink("/proc/" + c + "/exe")
+				args, _ := os.ReadFile("/proc/" + c + "/cmdline")
+				if cpid != not && cexe == exe && string(args) == exe+"\x00worker\x00" {
+					return cpid
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no variant process under %d", pid)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// niceOf is the nice value of each thread of pid.
+func niceOf(t *testing.T, pid int) []int {
+	t.Helper()
+	stats, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/stat")
+	var nices []int
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // the thread ended
+		}
+		// after "(comm)": state is field 3, nice field 19
+		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+		n, _ := strconv.Atoi(fields[19-3])
+		nices = append(nices, n)
+	}
+	return nices
+}
+
+func allEqual(xs []int, v int) bool {
+	for _, x := range xs {
+		if x != v {
+			return false
+		}
+	}
+	return len(xs) > 0
+}
+
+// alive reports whether pid runs (a zombie does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	return fields[0] != "Z"
+}
