@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -166,6 +167,38 @@ func (b *localBlob) ModTime() time.Time { return b.fi.ModTime() }
 
 // sourceReader keeps the error of the reader a Put copies from, to tell
 // it from the errors of writing.
+// writeChunk is the most Put writes at once. A source such as a
+// multipart part hands over a few KB a read, and a write system call for
+// each costs more than the copy.
+const writeChunk = 256 << 10
+
+var chunks = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
+
+// copyChunked copies r to f in writes of writeChunk bytes (the last may
+// be shorter), each filled from as many reads as it takes. Its error is
+// r's own (not EOF) or f's.
+func copyChunked(f *os.File, r io.Reader) (int64, error) {
+	bp := chunks.Get().(*[]byte)
+	defer chunks.Put(bp)
+	var n int64
+	for {
+		m, rerr := io.ReadFull(r, *bp)
+		if m > 0 {
+			if _, err := f.Write((*bp)[:m]); err != nil {
+				return n, err
+			}
+			n += int64(m)
+		}
+		switch rerr {
+		case nil:
+		case io.EOF, io.ErrUnexpectedEOF:
+			return n, nil
+		default:
+			return n, rerr
+		}
+	}
+}
+
 type sourceReader struct {
 	r   io.Reader
 	err error
