@@ -25,6 +25,11 @@ func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
 // so that variants take only the CPU the uploads leave free.
 const DefaultVariantNice = 19
 
+// variantPolls is how many polls of the image pool an idle variant pool
+// waits between its own: nobody waits for a variant at that scale, and a
+// backlog is taken one task after the other without waiting.
+const variantPolls = 20
+
 // variantMaxHold is the longest a background variant waits for
 // interactive work to leave room before it starts anyway, so that a
 // backlog drains, slowly, even under uploads that never stop.
@@ -39,6 +44,7 @@ var errStopping = errors.New("worker: stopping; the variant goes back to its que
 // once the interactive work leaves room (gate.hold).
 func (w *Worker) newVariantPool() pool {
 	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
+	cfg.TaskCheckInterval = variantPolls * w.cfg.PollInterval
 	cfg.RetryDelayFunc = variantRetryDelay(retryDelay(w.cfg.RetryDelay))
 	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
 	srv := asynq.NewServer(w.deps.Redis, cfg)

@@ -62,8 +62,9 @@ type Config struct {
 // Defaults applied to the zero values of Config fields.
 const (
 	// DefaultPollInterval is how often an idle worker looks for tasks:
-	// asynq's own 1 s delays pickup by ~0.6 s on average.
-	DefaultPollInterval = 50 * time.Millisecond
+	// asynq's own 1 s delays pickup by ~0.6 s on average, 25 ms by
+	// ~13 ms, for 40 cheap Redis calls a second while idle.
+	DefaultPollInterval = 25 * time.Millisecond
 	// DefaultShutdownTimeout is how long running tasks may finish on
 	// shutdown: asynq's own 8 s is shorter than a large AVIF encode.
 	DefaultShutdownTimeout = 60 * time.Second

@@ -174,7 +174,7 @@ func totalBytes(c []image) float64 {
 
 // pickup measures enqueue → handler start on an idle queue with the
 // worker package's own asynq server (worker.New with the defaults the
-// picpipe worker runs with: PICPIPE_WORKER_POLL_INTERVAL 50 ms), on a
+// picpipe worker runs with: worker.DefaultPollInterval), on a
 // separate Redis database of the stack's redis-server.
 func pickup(rep *report, s *stack, n int) error {
 	opt, err := jobs.RedisOpt(strings.TrimSuffix(s.redisURL, "/0") + "/1")
@@ -218,7 +218,7 @@ func pickup(rep *report, s *stack, n int) error {
 		}
 	}
 	rep.addRow(row{
-		Workload: "queue pickup", Measures: "enqueue → handler start on an idle queue (worker package's asynq server, poll interval 50 ms)",
+		Workload: "queue pickup", Measures: fmt.Sprintf("enqueue → handler start on an idle queue (worker package's asynq server, poll interval %v)", worker.DefaultPollInterval),
 		Figure: fmt.Sprintf("p50 %s, p99 %s", ms(d.median()), ms(d.p99())),
 		Ratio:  ratio(d.median()/0.050) + " of target",
 		Target: "p50 ≤ 50 ms", Met: met(d.median() <= 0.050),
