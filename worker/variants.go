@@ -40,8 +40,12 @@ const variantMaxHold = time.Minute
 var errStopping = errors.New("worker: stopping; the variant goes back to its queue")
 
 // newVariantPool returns the asynq server of jobs.QueueLow alone: the
-// background variants, with a concurrency of their own, each started only
-// once the interactive work leaves room (gate.hold).
+// background variants, with a concurrency of their own. Beside an image
+// pool in this process, each starts only once the interactive work leaves
+// room (gate.hold); in a process of its own, at once: a lower CPU
+// priority keeps it out of the uploads' way on their machine (see
+// PICPIPE_VARIANT_NICE), and a machine of its own has no uploads to wait
+// for.
 func (w *Worker) newVariantPool() pool {
 	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
 	cfg.TaskCheckInterval = variantPolls * w.cfg.PollInterval
@@ -49,7 +53,10 @@ func (w *Worker) newVariantPool() pool {
 	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
 	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
-	mux.Use(logTasks, w.gate.holding)
+	mux.Use(logTasks)
+	if w.cfg.Pools&PoolImages != 0 {
+		mux.Use(w.gate.holding)
+	}
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	return pool{"variants", srv, mux}
 }

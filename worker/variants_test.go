@@ -300,3 +300,40 @@ func TestStopHandsHeldVariantsBack(t *testing.T) {
 		t.Errorf("the held variant's task is %v after %d failed attempts (%q); want handed back, none failed", info.State, info.Retried, info.LastErr)
 	}
 }
+
+// TestVariantsApartNeverHeld: a worker that runs the variant pool alone
+// (in a process or on a machine of its own) makes a variant at once,
+// even while an upload waits in the queue: no image pool of its process
+// waits for its CPU.
+func TestVariantsApartNeverHeld(t *testing.T) {
+	f, url := newFixtureWith(t, Config{Pools: PoolVariants, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second})
+	opt, err := jobs.RedisOpt(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := f.stage(t, "photo.jpg")
+	if err := f.process(t, ready.ID); err != nil { // its AVIF queued
+		t.Fatal(err)
+	}
+	q := asynq.NewClient(opt)
+	defer q.Close()
+	waiting := f.stage(t, "cmyk.jpg") // no image pool here takes it
+	task, _ := jobs.NewImageProcessTask(waiting.ID, true)
+	if _, err := q.Enqueue(task); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { f.w.Run(ctx); close(stopped) }()
+	defer func() { stop(); <-stopped }()
+	deadline := time.Now().Add(variantMaxHold / 2) // a held variant would start only after variantMaxHold
+	for f.variant(t, ready.ID).Status != db.StatusReady {
+		if time.Now().After(deadline) {
+			t.Fatalf("the variant is %s after %v with an upload waiting; want ready", f.variant(t, ready.ID).Status, variantMaxHold/2)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := f.w.rdb.LLen(context.Background(), jobs.PendingKey(jobs.QueueCritical)).Val(); n != 1 {
+		t.Fatalf("%d uploads wait in the critical queue; want the one no pool here takes", n)
+	}
+}

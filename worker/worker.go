@@ -28,9 +28,9 @@ type Config struct {
 	// CPUs.
 	Concurrency int
 	// VariantConcurrency is the number of background variants (AVIF)
-	// made at once, on a pool of their own that starts one only while no
-	// upload waits (and, beside an image pool in this process, while it
-	// has a free slot); 0 means DefaultVariantConcurrency().
+	// made at once, on a pool of their own that, beside an image pool in
+	// this process, starts one only while that pool has a free slot and
+	// no upload waits; 0 means DefaultVariantConcurrency().
 	VariantConcurrency int
 	// PollInterval is how often an idle worker looks for tasks; 0 means
 	// DefaultPollInterval.
