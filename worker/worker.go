@@ -133,8 +133,9 @@ type Deps struct {
 
 // Worker processes tasks from the queues, on the pools of its Config:
 // the image pool serves every queue but jobs.QueueLow, which a smaller
-// pool of its own serves (the background variants), held back by gate
-// while interactive work could use the CPU; webhooks have a third.
+// pool of its own serves (the background variants; beside an image pool
+// in this process, held back by gate while interactive work could use
+// the CPU); webhooks have a third.
 type Worker struct {
 	cfg   Config
 	deps  Deps
