@@ -7,7 +7,6 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/hibiken/asynq"
 	"github.com/hibiken/asynqmon"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"picpipe"
 	"picpipe/api/compat"
@@ -74,7 +73,7 @@ func (s *Server) routes(redisOpt asynq.RedisConnOpt) (*gin.Engine, error) {
 	r.OPTIONS("/v1/uploads/:id", s.uploadPreflight)
 
 	s.mountDashboard(r, redisOpt)
-	r.GET("/metrics", s.requireAdmin, gin.WrapH(promhttp.Handler()))
+	r.GET("/metrics", s.requireAdmin, gin.WrapH(MetricsHandler(s.metrics)))
 
 	// The seed APIs, each under /compat/<seed>, some at the root too.
 	var taken []string

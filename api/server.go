@@ -12,6 +12,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
 	"picpipe"
@@ -179,6 +181,9 @@ type Deps struct {
 	// fetcher). nil means fetch.New(fetch.Config{}): public addresses on
 	// ports 80 and 443 only.
 	Fetcher *fetch.Fetcher
+	// Metrics is what GET /metrics serves; nil means the default
+	// registry (prometheus.DefaultGatherer).
+	Metrics prometheus.Gatherer
 }
 
 // Server is the HTTP API.
@@ -197,6 +202,7 @@ type Server struct {
 	leases  *leaseKeeper
 	events  *eventStreams
 	cors    corsOrigins
+	metrics prometheus.Gatherer // GET /metrics; nil: the default registry
 	// fetcher checks webhook URLs; dispatcher queues resends.
 	fetcher    *fetch.Fetcher
 	dispatcher *outbox.Dispatcher
@@ -213,15 +219,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg.WithDefaults(),
-		db:     deps.DB,
-		store:  deps.Store,
-		stager: intake.Stager{Store: deps.Store},
-		queue:  asynq.NewClientFromRedisClient(rdb),
-		rdb:    rdb,
-		now:    deps.Now,
-		signer: newUploadSigner(cfg.SigningKey),
-		cors:   newCORSOrigins(cfg.CORSOrigins),
+		cfg:     cfg.WithDefaults(),
+		db:      deps.DB,
+		store:   deps.Store,
+		stager:  intake.Stager{Store: deps.Store},
+		queue:   asynq.NewClientFromRedisClient(rdb),
+		rdb:     rdb,
+		now:     deps.Now,
+		signer:  newUploadSigner(cfg.SigningKey),
+		cors:    newCORSOrigins(cfg.CORSOrigins),
+		metrics: deps.Metrics,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -337,4 +344,13 @@ func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisConnOpt) 
 	r.GET("/healthz", s.healthz)
 	s.mountDashboard(r, redisOpt)
 	return serveHTTP(ctx, s.cfg, r)
+}
+
+// MetricsHandler serves g (nil: the default registry) in Prometheus's
+// text format.
+func MetricsHandler(g prometheus.Gatherer) http.Handler {
+	if g == nil {
+		return promhttp.Handler()
+	}
+	return promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer, promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 }

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -135,16 +139,29 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 	if err != nil {
 		return err
 	}
+	// A variant process of this worker serves its metrics on a socket of
+	// its own, which this process's /metrics takes in (variantMetrics).
+	var metrics prometheus.Gatherer = prometheus.DefaultGatherer
+	var variantSocket string
+	if (all || role == "worker") && cfg.variantsApart() {
+		dir, err := os.MkdirTemp("", "picpipe-variants-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		variantSocket = filepath.Join(dir, "metrics.sock")
+		metrics = prometheus.Gatherers{prometheus.DefaultGatherer, newVariantMetrics(variantSocket)}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	if cfg.MetricsAddr != "" {
-		g.Go(func() error { return serveMetrics(gctx, cfg.MetricsAddr) })
+		g.Go(func() error { return serveMetrics(gctx, cfg.MetricsAddr, metrics) })
 	}
 	if all || role == "api" {
 		acfg := cfg.apiConfig()
 		if acfg.SigningKey, err = cfg.signingKey(role, st); err != nil {
 			return err
 		}
-		srv, err := api.New(ctx, acfg, api.Deps{DB: d, Store: st, Redis: redisOpt, Fetcher: fetcher})
+		srv, err := api.New(ctx, acfg, api.Deps{DB: d, Store: st, Redis: redisOpt, Fetcher: fetcher, Metrics: metrics})
 		if err != nil {
 			return err
 		}
@@ -159,7 +176,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		}
 		g.Go(func() error { return w.Run(gctx) })
 		if cfg.variantsApart() {
-			g.Go(func() error { return runVariantProcess(gctx, cfg) })
+			g.Go(func() error { return runVariantProcess(gctx, cfg, variantSocket) })
 		}
 	}
 	if all || role == "scheduler" {
@@ -234,14 +251,22 @@ func runDashboard(ctx context.Context, cfg config) error {
 }
 
 // serveMetrics serves Prometheus metrics on addr until ctx ends.
-func serveMetrics(ctx context.Context, addr string) error {
-	hs := &http.Server{Addr: addr, Handler: promhttp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+func serveMetrics(ctx context.Context, addr string, g prometheus.Gatherer) error {
+	network := "tcp"
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		network, addr = "unix", path
+	}
+	l, err := net.Listen(network, addr)
+	if err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	hs := &http.Server{Handler: api.MetricsHandler(g), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
 		hs.Close()
 	}()
 	slog.Info("metrics listening", "addr", addr)
-	if err := hs.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	if err := hs.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("metrics: %w", err)
 	}
 	return nil

@@ -5,12 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 
 	"picpipe/worker"
 )
@@ -53,10 +61,10 @@ const variantRestartMax = 30 * time.Second
 
 // runVariantProcess runs the variant pool as "picpipe worker" with
 // PICPIPE_WORKER_POOLS=variants, a child of this process on the same
-// Redis and database, starting it again (after a wait) when it ends,
-// until ctx ends; then it stops it with SIGTERM, as the worker's own
-// pools stop.
-func runVariantProcess(ctx context.Context, cfg config) error {
+// Redis and database serving its metrics on the Unix socket metrics,
+// starting it again (after a wait) when it ends, until ctx ends; then it
+// stops it with SIGTERM, as the worker's own pools stop.
+func runVariantProcess(ctx context.Context, cfg config, metrics string) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("variant process: %w", err)
@@ -65,9 +73,10 @@ func runVariantProcess(ctx context.Context, cfg config) error {
 		"PICPIPE_WORKER_POOLS="+worker.PoolVariants.String(),
 		"PICPIPE_REDIS_URL="+cfg.RedisURL,       // the private one of serve too
 		"PICPIPE_DATABASE_URL="+cfg.DatabaseURL, // as resolved here
-		"PICPIPE_METRICS_ADDR=",                 // the parent's address is taken
+		"PICPIPE_METRICS_ADDR=unix:"+metrics,    // served on with this process's
 	)
 	for wait := time.Second; ; wait = min(2*wait, variantRestartMax) {
+		os.Remove(metrics) // a killed child's socket is left behind
 		started := time.Now()
 		err := runChild(ctx, exe, env, cfg.WorkerShutdown)
 		if ctx.Err() != nil {
@@ -133,4 +142,45 @@ func lowerPriority(nice int) error {
 			return nil
 		}
 	}
+}
+
+// variantMetrics gathers the picpipe_* metrics of the variant process
+// from its socket, each series labelled pool="variants", for this
+// process's /metrics; none while the process is down or starting again.
+type variantMetrics struct{ client *http.Client }
+
+func newVariantMetrics(socket string) variantMetrics {
+	dial := func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "unix", socket)
+	}
+	return variantMetrics{&http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: dial}}}
+}
+
+// Gather implements prometheus.Gatherer.
+func (v variantMetrics) Gather() ([]*dto.MetricFamily, error) {
+	res, err := v.client.Get("http://variants/metrics")
+	if err != nil {
+		return nil, nil
+	}
+	defer res.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(res.Body)
+	if err != nil {
+		slog.Warn("variant process metrics", "err", err)
+		return nil, nil
+	}
+	name, value := "pool", worker.PoolVariants.String()
+	var out []*dto.MetricFamily
+	for n, f := range families {
+		if !strings.HasPrefix(n, "picpipe_") {
+			continue // the Go runtime's and the process's are this process's own
+		}
+		for _, m := range f.Metric {
+			m.Label = append(m.Label, &dto.LabelPair{Name: &name, Value: &value})
+			slices.SortFunc(m.Label, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,10 +17,11 @@ import (
 
 // TestVariantProcess: serve runs its variant pool in a child "picpipe
 // worker" whose every thread has PICPIPE_VARIANT_NICE, while its own
-// threads keep theirs; the child makes the AVIF of an upload, is started
-// again when it dies, and ends when serve is killed.
+// threads keep theirs; the child makes the AVIF of an upload, which
+// serve's /metrics counts, is started again when it dies, and ends when
+// serve is killed.
 func TestVariantProcess(t *testing.T) {
-	sv := serveWithKey(t, "PICPIPE_VARIANT_NICE=17")
+	sv := serveWithKey(t, "PICPIPE_VARIANT_NICE=17", "PICPIPE_ADMIN_TOKEN=admin-token-of-the-test")
 	started := func(pools string, n int) {
 		t.Helper()
 		deadline := time.Now().Add(30 * time.Second)
@@ -69,6 +71,31 @@ func TestVariantProcess(t *testing.T) {
 		}
 	}
 	waitAVIF()
+	// The child counts the task once its handler has returned, just
+	// after the variant is recorded ready.
+	for _, series := range []string{
+		`picpipe_tasks_total{pool="variants",result="ok",type="image:avif"} 1`, // the child's
+		`picpipe_tasks_total{result="ok",type="image:process"} 1`,              // serve's own
+	} {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			req, _ := http.NewRequest("GET", "http://"+sv.addr+"/metrics", nil)
+			req.Header.Set("Authorization", "Bearer admin-token-of-the-test")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if strings.Contains(string(metrics), series+"\n") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("GET /metrics = %d, without %s:\n%s", res.StatusCode, series, metrics)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 
 	// killed, it is started again
 	syscall.Kill(child, syscall.SIGKILL)
