@@ -73,7 +73,7 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string) error {
 		"PICPIPE_WORKER_POOLS="+worker.PoolVariants.String(),
 		"PICPIPE_REDIS_URL="+cfg.RedisURL,       // the private one of serve too
 		"PICPIPE_DATABASE_URL="+cfg.DatabaseURL, // as resolved here
-		"PICPIPE_METRICS_ADDR=unix:"+metrics,    // served on with this process's
+		"PICPIPE_METRICS_ADDR=unix:"+metrics,    // taken into this process's /metrics
 	)
 	for wait := time.Second; ; wait = min(2*wait, variantRestartMax) {
 		os.Remove(metrics) // a killed child's socket is left behind
