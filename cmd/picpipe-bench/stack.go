@@ -20,6 +20,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"picpipe/api"
 	"picpipe/jobs"
 )
 
@@ -78,6 +79,9 @@ func newStack(bin, root, name string, workerConcurrency int) (*stack, error) {
 		"PICPIPE_PUBLIC_URL="+s.apiURL,
 		"PICPIPE_PLANS="+benchPlans,
 		"PICPIPE_LOG_LEVEL=warn",
+		// a synchronous upload waits as long as it may: a 24 MP WebP can
+		// take longer than the default wait on a slow machine
+		"PICPIPE_DEFAULT_WAIT="+api.DefaultMaxWait.String(),
 		"PICPIPE_WORKER_CONCURRENCY="+strconv.Itoa(workerConcurrency),
 		"PICPIPE_STUCK_AFTER=1h",
 		"MALLOC_ARENA_MAX="+envOr("MALLOC_ARENA_MAX", "2"),
