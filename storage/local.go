@@ -165,8 +165,6 @@ type localBlob struct {
 func (b *localBlob) Size() int64        { return b.fi.Size() }
 func (b *localBlob) ModTime() time.Time { return b.fi.ModTime() }
 
-// sourceReader keeps the error of the reader a Put copies from, to tell
-// it from the errors of writing.
 // writeChunk is the most Put writes at once. A source such as a
 // multipart part hands over a few KB a read, and a write system call for
 // each costs more than the copy.
@@ -199,6 +197,8 @@ func copyChunked(f *os.File, r io.Reader) (int64, error) {
 	}
 }
 
+// sourceReader keeps the error of the reader a Put copies from, to tell
+// it from the errors of writing.
 type sourceReader struct {
 	r   io.Reader
 	err error
