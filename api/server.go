@@ -350,7 +350,7 @@ func RunDashboard(ctx context.Context, cfg Config, redisOpt asynq.RedisConnOpt) 
 // text format.
 func MetricsHandler(g prometheus.Gatherer) http.Handler {
 	if g == nil {
-		return promhttp.Handler()
+		g = prometheus.DefaultGatherer
 	}
 	return promhttp.InstrumentMetricHandler(prometheus.DefaultRegisterer, promhttp.HandlerFor(g, promhttp.HandlerOpts{}))
 }
