@@ -142,7 +142,9 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(string, time.Ti
 			return nil
 		}
 		fi, err := d.Info()
-		if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted since its directory was read
+		} else if err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(l.root, p)
