@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 
 	"picpipe"
 	"picpipe/api"
@@ -95,7 +94,7 @@ func newEnv(t *testing.T, d *db.DB, o envOpts) *env {
 		t.Fatal(err)
 	}
 	srv := serve(a)
-	queue := asynq.NewClient(redisOpt)
+	queue := jobs.OpenQueue(redisOpt)
 	if !o.noDispatch {
 		d.OnEvents(outbox.NewDispatcher(d, queue, nil).Hook)
 	}

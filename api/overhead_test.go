@@ -284,7 +284,9 @@ func TestUploadOverhead(t *testing.T) {
 		{"database round trips", o.per(sum(o.shapes)), 23},
 		{"database transactions that write (fsyncs)", o.per(o.writeTx), 5},
 		{"blob writes (fsyncs)", o.per(o.puts), 3},
-		{"Redis commands, besides dequeues and what runs on a timer", o.per(sum(o.redis)), 11},
+		// two of them the wakes of its two tasks (jobs.Queue), which
+		// spare the workers' idle polls
+		{"Redis commands, besides dequeues and what runs on a timer", o.per(sum(o.redis)), 13},
 	} {
 		if b.got > b.bound {
 			t.Errorf("%s per upload: %.1f; today's is %.0f", b.what, b.got, b.bound)

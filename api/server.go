@@ -192,7 +192,7 @@ type Server struct {
 	db      *db.DB
 	store   storage.Store
 	stager  intake.Stager
-	queue   *asynq.Client
+	queue   *jobs.Queue
 	rdb     redis.UniversalClient
 	waiter  *jobs.Waiter
 	limiter *redis_rate.Limiter
@@ -223,7 +223,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Server, error) {
 		db:      deps.DB,
 		store:   deps.Store,
 		stager:  intake.Stager{Store: deps.Store},
-		queue:   asynq.NewClientFromRedisClient(rdb),
+		queue:   jobs.NewQueue(rdb),
 		rdb:     rdb,
 		now:     deps.Now,
 		signer:  newUploadSigner(cfg.SigningKey),

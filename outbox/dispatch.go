@@ -25,13 +25,13 @@ const (
 // Dispatcher queues the deliveries of events.
 type Dispatcher struct {
 	db    *db.DB
-	queue *asynq.Client
+	queue *jobs.Queue
 	now   func() time.Time
 }
 
 // NewDispatcher returns a Dispatcher queueing on queue; now is the clock
 // (nil means time.Now).
-func NewDispatcher(d *db.DB, queue *asynq.Client, now func() time.Time) *Dispatcher {
+func NewDispatcher(d *db.DB, queue *jobs.Queue, now func() time.Time) *Dispatcher {
 	if now == nil {
 		now = time.Now
 	}

@@ -174,9 +174,9 @@ func (s *Scheduler) checkMissingVariants(ctx context.Context, repair bool) ([]Pr
 	if err != nil || len(missing) == 0 {
 		return nil, err
 	}
-	var client *asynq.Client
+	var client *jobs.Queue
 	if repair {
-		client = asynq.NewClient(s.deps.Redis)
+		client = jobs.OpenQueue(s.deps.Redis)
 		defer client.Close()
 	}
 	var problems []Problem
@@ -195,7 +195,7 @@ func (s *Scheduler) checkMissingVariants(ctx context.Context, repair bool) ([]Pr
 
 // queueVariants records the variants kinds of image id as queued and
 // enqueues their tasks.
-func (s *Scheduler) queueVariants(ctx context.Context, client *asynq.Client, id string, kinds []string) error {
+func (s *Scheduler) queueVariants(ctx context.Context, client *jobs.Queue, id string, kinds []string) error {
 	if err := s.deps.DB.QueueVariants(ctx, id, s.deps.Now().Unix(), kinds); err != nil {
 		return err
 	}

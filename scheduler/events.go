@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/hibiken/asynq"
+	"picpipe/jobs"
 
 	"picpipe/outbox"
 )
@@ -20,7 +20,7 @@ const sweepAfter = 10 * time.Second
 
 // dispatchEvents queues the deliveries of the events a crash or a queue
 // outage left undispatched, and returns how many events it dispatched.
-func (s *Scheduler) dispatchEvents(ctx context.Context, client *asynq.Client) (int, error) {
+func (s *Scheduler) dispatchEvents(ctx context.Context, client *jobs.Queue) (int, error) {
 	return outbox.NewDispatcher(s.deps.DB, client, s.deps.Now).Sweep(ctx, sweepAfter, reconcileBatch)
 }
 

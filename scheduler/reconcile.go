@@ -46,7 +46,7 @@ type work struct {
 func (s *Scheduler) Reconcile(ctx context.Context) (int, error) {
 	insp := asynq.NewInspector(s.deps.Redis)
 	defer insp.Close()
-	client := asynq.NewClient(s.deps.Redis)
+	client := jobs.OpenQueue(s.deps.Redis)
 	defer client.Close()
 	n, err := s.recoverOrphans(ctx, insp, client)
 	if err != nil {
@@ -71,7 +71,7 @@ func (s *Scheduler) Reconcile(ctx context.Context) (int, error) {
 }
 
 // reconcile handles one stuck row and reports whether it did anything.
-func (s *Scheduler) reconcile(ctx context.Context, insp *asynq.Inspector, client *asynq.Client, w work) (bool, error) {
+func (s *Scheduler) reconcile(ctx context.Context, insp *asynq.Inspector, client *jobs.Queue, w work) (bool, error) {
 	tasks, err := lookup(insp, w)
 	if err != nil {
 		return false, err
@@ -124,7 +124,7 @@ func lookup(insp *asynq.Inspector, w work) ([]*asynq.TaskInfo, error) {
 // only a minute or more after its lease ran out; the copy starts at once.
 // Both may run: the attempt token of the row decides which run's outcome
 // counts.
-func (s *Scheduler) recoverOrphans(ctx context.Context, insp *asynq.Inspector, client *asynq.Client) (int, error) {
+func (s *Scheduler) recoverOrphans(ctx context.Context, insp *asynq.Inspector, client *jobs.Queue) (int, error) {
 	n := 0
 	for q := range jobs.Queues {
 		active, err := insp.ListActiveTasks(q, asynq.PageSize(1000))

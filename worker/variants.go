@@ -25,10 +25,8 @@ func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
 // so that variants take only the CPU the uploads leave free.
 const DefaultVariantNice = 19
 
-// variantPolls is how many polls of the image pool an idle variant pool
-// waits between its own: nobody waits for a variant at that scale, and a
-// backlog is taken one task after the other without waiting.
-const variantPolls = 20
+// gateCheck is how often a variant held back looks again for room.
+const gateCheck = 25 * time.Millisecond
 
 // variantMaxHold is the longest a background variant waits for
 // interactive work to leave room before it starts anyway, so that a
@@ -48,17 +46,15 @@ var errStopping = errors.New("worker: stopping; the variant goes back to its que
 // for.
 func (w *Worker) newVariantPool() pool {
 	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
-	cfg.TaskCheckInterval = variantPolls * w.cfg.PollInterval
 	cfg.RetryDelayFunc = variantRetryDelay(retryDelay(w.cfg.RetryDelay))
 	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
-	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks)
 	if w.cfg.Pools&PoolImages != 0 {
 		mux.Use(w.gate.holding)
 	}
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
-	return pool{"variants", srv, mux}
+	return w.newPool("variants", cfg, mux)
 }
 
 // variantRetryDelay is f, but for a variant handed back held at a stop:
@@ -87,13 +83,12 @@ func interactiveQueues() map[string]int {
 // gate holds background variants back while interactive work could use
 // the CPU: while every slot of this worker's image pool is busy, or an
 // upload waits in Redis for a worker (any worker's free slot is about to
-// take it). A held variant looks again every poll, and starts anyway
+// take it). A held variant looks again every gateCheck, and starts anyway
 // after variantMaxHold.
 type gate struct {
 	slots    int64        // the image pool's size
 	active   atomic.Int64 // tasks the image pool runs now
 	rdb      redis.UniversalClient
-	poll     time.Duration
 	stopping chan struct{} // closed when the worker stops: held variants go back
 
 	// Test hooks, nil in service: held is called when a variant task
@@ -148,7 +143,7 @@ func (g *gate) hold(ctx context.Context, t *asynq.Task) error {
 		case <-limit.C:
 			slog.Info("variant held back too long; starting it anyway", "type", t.Type(), "held", variantMaxHold)
 			return nil
-		case <-time.After(g.poll):
+		case <-time.After(gateCheck):
 		}
 	}
 	return nil

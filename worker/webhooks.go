@@ -33,8 +33,7 @@ func (w *Worker) newWebhookPool() (pool, error) {
 	if w.cfg.RetryCheckInterval != 0 {
 		cfg.DelayedTaskCheckInterval = min(webhookRetryCheck, w.cfg.RetryCheckInterval)
 	}
-	srv := asynq.NewServer(w.deps.Redis, cfg)
 	mux := asynq.NewServeMux()
 	mux.Handle(jobs.TypeWebhookDeliver, sender)
-	return pool{"webhooks", srv, mux}, nil
+	return w.newPool("webhooks", cfg, mux), nil
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -32,7 +34,9 @@ type Config struct {
 	// this process, starts one only while that pool has a free slot and
 	// no upload waits; 0 means DefaultVariantConcurrency().
 	VariantConcurrency int
-	// PollInterval is how often an idle worker looks for tasks; 0 means
+	// PollInterval is how long an idle pool waits for a task's wake
+	// (jobs.Queue) before it looks at its queues anyway, for the tasks
+	// queued without one: retries come due, tasks of other tools; 0 means
 	// DefaultPollInterval.
 	PollInterval time.Duration
 	// ShutdownTimeout is how long running tasks may finish on shutdown
@@ -61,10 +65,10 @@ type Config struct {
 
 // Defaults applied to the zero values of Config fields.
 const (
-	// DefaultPollInterval is how often an idle worker looks for tasks:
-	// asynq's own 1 s delays pickup by ~0.6 s on average, 25 ms by
-	// ~13 ms, for 40 cheap Redis calls a second while idle.
-	DefaultPollInterval = 25 * time.Millisecond
+	// DefaultPollInterval is how long an idle pool waits for a wake
+	// before it looks at its queues anyway: a task queued without a wake
+	// waits 0.5 s on average; one with a wake is taken at once.
+	DefaultPollInterval = time.Second
 	// DefaultShutdownTimeout is how long running tasks may finish on
 	// shutdown: asynq's own 8 s is shorter than a large AVIF encode.
 	DefaultShutdownTimeout = 60 * time.Second
@@ -93,13 +97,14 @@ func (c Config) withDefaults() Config {
 }
 
 // server is the asynq configuration every pool of the worker shares (its
-// poll interval, shutdown grace, logger and retry check), for a pool of
-// concurrency tasks at once on queues.
+// pause between polls, shutdown grace, logger and retry check), for a
+// pool of concurrency tasks at once on queues.
 func (c Config) server(concurrency int, queues map[string]int) asynq.Config {
 	return asynq.Config{
 		Concurrency:              concurrency,
 		Queues:                   queues,
-		TaskCheckInterval:        c.PollInterval,
+		TaskCheckInterval:        jobs.WakePause, // the pool's Waker waits for tasks
+
 		ShutdownTimeout:          c.ShutdownTimeout,
 		Logger:                   jobs.Logger{},
 		DelayedTaskCheckInterval: c.RetryCheckInterval,
@@ -142,15 +147,45 @@ type Worker struct {
 	mux   *asynq.ServeMux // the image pool's, for Handle
 	gate  *gate
 	pools []pool // those this worker runs
-	queue *asynq.Client
+	queue *jobs.Queue
 	rdb   redis.UniversalClient
 }
 
-// pool is one asynq server of the worker and its handlers.
+// pool is one asynq server of the worker and its handlers, on a Redis
+// client of its own that waits for wakes of its queues.
 type pool struct {
-	name string
-	srv  *asynq.Server
-	mux  *asynq.ServeMux
+	name  string
+	srv   *asynq.Server
+	mux   *asynq.ServeMux
+	rdb   redis.UniversalClient
+	waker *jobs.Waker
+}
+
+// newPool returns the pool name of an asynq server configured by cfg,
+// running the handlers of mux.
+func (w *Worker) newPool(name string, cfg asynq.Config, mux *asynq.ServeMux) pool {
+	rdb := w.deps.Redis.MakeRedisClient().(redis.UniversalClient)
+	waker := jobs.NewWaker(rdb, slices.Collect(maps.Keys(cfg.Queues)), w.cfg.PollInterval)
+	rdb.AddHook(waker)
+	return pool{name, asynq.NewServerFromRedisClient(rdb, cfg), mux, rdb, waker}
+}
+
+// start starts p's Waker and server.
+func (p pool) start() error {
+	p.waker.Start()
+	if err := p.srv.Start(p.mux); err != nil {
+		p.stop()
+		return fmt.Errorf("worker: start %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// stop stops p's server, giving its running tasks ShutdownTimeout, and
+// closes its client.
+func (p pool) stop() {
+	p.waker.Stop() // an idle dequeue returns at once
+	p.srv.Shutdown()
+	p.rdb.Close()
 }
 
 // New builds a worker with the image handlers registered. More handlers
@@ -165,10 +200,10 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	}
 	w := &Worker{
 		cfg: cfg, deps: deps, mux: asynq.NewServeMux(),
-		queue: asynq.NewClient(deps.Redis),
-		rdb:   deps.Redis.MakeRedisClient().(redis.UniversalClient),
+		rdb: deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
-	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, poll: cfg.PollInterval, stopping: make(chan struct{})}
+	w.queue = jobs.NewQueue(w.rdb)
+	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, stopping: make(chan struct{})}
 	w.mux.Use(logTasks, w.gate.counting)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
@@ -176,7 +211,7 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 	if cfg.Pools&PoolImages != 0 {
 		srvCfg := cfg.server(cfg.Concurrency, interactiveQueues())
 		srvCfg.RetryDelayFunc = retryDelay(cfg.RetryDelay)
-		w.pools = append(w.pools, pool{"images", asynq.NewServer(deps.Redis, srvCfg), w.mux})
+		w.pools = append(w.pools, w.newPool("images", srvCfg, w.mux))
 	}
 	if cfg.Pools&PoolVariants != 0 {
 		w.pools = append(w.pools, w.newVariantPool())
@@ -198,12 +233,11 @@ func (w *Worker) Handle(pattern string, h asynq.Handler) { w.mux.Handle(pattern,
 // and gives running ones ShutdownTimeout to finish, in every pool at
 // once; the rest go back to the queue.
 func (w *Worker) Run(ctx context.Context) error {
-	defer w.queue.Close()
 	defer w.rdb.Close()
 	for i, p := range w.pools {
-		if err := p.srv.Start(p.mux); err != nil {
+		if err := p.start(); err != nil {
 			w.shutdown(w.pools[:i])
-			return fmt.Errorf("worker: start %s: %w", p.name, err)
+			return err
 		}
 	}
 	slog.Info("worker started", "pools", w.cfg.Pools.String(), "concurrency", w.cfg.Concurrency,
@@ -220,7 +254,7 @@ func (w *Worker) Run(ctx context.Context) error {
 func (w *Worker) shutdown(pools []pool) {
 	var wg sync.WaitGroup
 	for _, p := range pools {
-		wg.Go(p.srv.Shutdown)
+		wg.Go(p.stop)
 	}
 	wg.Wait()
 }

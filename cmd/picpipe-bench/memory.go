@@ -312,7 +312,7 @@ func bombs(rep *report, s *stack, p *imaging.Processor, bs []image, runs int) er
 		Runs: fmt.Sprintf("%d runs each", runs),
 	})
 	if !allOK {
-		rep.note("bomb refusal: the API only stages and sniffs an upload; the header check that refuses a 100 MP image runs in the worker, so even a refusal costs the queue pickup (about half the poll interval, %v) plus the database and pub/sub round trips (~20 ms) while the check itself takes under 1 ms (Processor alone). A truncated JPEG is only found by decoding it up to the missing data, and a failed encode decodes once more to tell the input's fault from the encoder's. Meeting 50 ms needs the limits checked in the API from the header bytes (pure Go, before queueing) and a structural end-of-scan check for JPEG; not done here.", worker.DefaultPollInterval)
+		rep.note("bomb refusal: the API only stages and sniffs an upload; the header check that refuses a 100 MP image runs in the worker, so even a refusal costs the queue pickup (the task's wake, a few ms) plus the database and pub/sub round trips while the check itself takes under 1 ms (Processor alone). A truncated JPEG is only found by decoding it up to the missing data, and a failed encode decodes once more to tell the input's fault from the encoder's. Meeting 50 ms needs the limits checked in the API from the header bytes (pure Go, before queueing) and a structural end-of-scan check for JPEG; not done here.")
 	}
 	rep.detail("bomb refusal", b.String()+"\nA 24 MP progressive JPEG is within the limits (8000 px edge, 100 MP) and is processed like any photo; the target applies to refused files only.")
 	return nil

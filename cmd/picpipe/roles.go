@@ -126,7 +126,7 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 	}
 	// Webhook events are queued right after the commit that writes them,
 	// by whichever role made the change; reconcile sweeps up the rest.
-	queue := asynq.NewClient(redisOpt)
+	queue := jobs.OpenQueue(redisOpt)
 	defer queue.Close()
 	d.OnEvents(outbox.NewDispatcher(d, queue, nil).Hook)
 	defer d.OnEvents(nil)
