@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-
 	"picpipe"
 	"picpipe/api"
 	"picpipe/db"
