@@ -101,10 +101,9 @@ func (c Config) withDefaults() Config {
 // pool of concurrency tasks at once on queues.
 func (c Config) server(concurrency int, queues map[string]int) asynq.Config {
 	return asynq.Config{
-		Concurrency:       concurrency,
-		Queues:            queues,
-		TaskCheckInterval: jobs.WakePause, // the pool's Waker waits for tasks
-
+		Concurrency:              concurrency,
+		Queues:                   queues,
+		TaskCheckInterval:        jobs.WakePause, // the pool's Waker waits for tasks
 		ShutdownTimeout:          c.ShutdownTimeout,
 		Logger:                   jobs.Logger{},
 		DelayedTaskCheckInterval: c.RetryCheckInterval,
