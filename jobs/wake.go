@@ -18,9 +18,11 @@ import (
 // carries a Waker, which, once a round of the pool's dequeue finds every
 // queue empty, holds the round's last dequeue until a wake for one of its
 // queues comes, or the pool's poll interval passes. asynq then sleeps
-// only WakePause before the next round. A task queued without a wake (a
-// retry come due, a task queued by another tool) is taken within the poll
-// interval, as before.
+// only WakePause before the next round. Retries and scheduled tasks come
+// due through the server's own forwarder, which wakes its pool when it
+// moves any (and, in other processes, their next poll finds them). A task
+// queued without a wake (by asynqmon or another tool, or while the
+// subscription is down) is taken within the poll interval.
 
 // wakeChannel is the Redis pub/sub channel on which a task's queue is
 // announced once the task is ready to run.
@@ -159,10 +161,22 @@ func (w *Waker) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proces
 // ProcessHook implements redis.Hook: the dequeues of w's queues are
 // counted by round; the last of a round that found every queue empty
 // returns only after a wake, poll, or Stop. A wake that came before the
-// round began is dropped as it begins: that round sees its task.
+// round began is dropped as it begins: that round sees its task. The
+// server's own moves of due retries and scheduled tasks to one of w's
+// queues wake it too.
 func (w *Waker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if q, ok := dequeued(cmd); !ok || !w.queues[q] {
+		keys := scriptKeys(cmd)
+		if q, ok := forwarded(keys); ok && w.queues[q] {
+			err := next(ctx, cmd)
+			if c, ok := cmd.(*redis.Cmd); ok && err == nil {
+				if n, _ := c.Int64(); n > 0 {
+					w.wake()
+				}
+			}
+			return err
+		}
+		if q, ok := dequeued(keys); !ok || !w.queues[q] {
 			return next(ctx, cmd)
 		}
 		w.mu.Lock()
@@ -198,24 +212,52 @@ func (w *Waker) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	}
 }
 
-// dequeued returns the queue of cmd when it is asynq's dequeue: a script
-// run on the queue's pending, paused, active and lease keys (asynq's
-// internal/rdb Dequeue; a test holds the two together).
-func dequeued(cmd redis.Cmder) (string, bool) {
+// The scripts of asynq's internal/rdb that a Waker follows, recognised
+// by their keys (a test holds the two together): Dequeue's, on a queue's
+// pending, paused, active and lease keys, and forward's, which moves due
+// tasks from its scheduled or retry set to its pending list and returns
+// how many it moved.
+
+// scriptKeys returns the keys of cmd when it runs a Lua script.
+func scriptKeys(cmd redis.Cmder) []string {
 	args := cmd.Args()
-	if len(args) < 7 {
-		return "", false
+	if len(args) < 3 {
+		return nil
 	}
 	if name, _ := args[0].(string); name != "evalsha" && name != "eval" {
+		return nil
+	}
+	n, ok := args[2].(int)
+	if !ok || n < 0 || len(args) < 3+n {
+		return nil
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i], _ = args[3+i].(string)
+	}
+	return keys
+}
+
+// queueOf returns the queue whose pending list is key.
+func queueOf(key string) (string, bool) {
+	q, ok := strings.CutSuffix(strings.TrimPrefix(key, "asynq:{"), "}:pending")
+	return q, ok && key == PendingKey(q)
+}
+
+// dequeued returns the queue of asynq's dequeue run with keys.
+func dequeued(keys []string) (string, bool) {
+	if len(keys) != 4 {
 		return "", false
 	}
-	if n, ok := args[2].(int); !ok || n != 4 {
+	q, ok := queueOf(keys[0])
+	return q, ok && keys[1] == "asynq:{"+q+"}:paused"
+}
+
+// forwarded returns the queue of asynq's forward run with keys.
+func forwarded(keys []string) (string, bool) {
+	if len(keys) != 2 {
 		return "", false
 	}
-	pending, _ := args[3].(string)
-	q, ok := strings.CutSuffix(strings.TrimPrefix(pending, "asynq:{"), "}:pending")
-	if !ok || pending != PendingKey(q) || args[4] != "asynq:{"+q+"}:paused" {
-		return "", false
-	}
-	return q, true
+	q, ok := queueOf(keys[1])
+	return q, ok && (keys[0] == "asynq:{"+q+"}:scheduled" || keys[0] == "asynq:{"+q+"}:retry")
 }

@@ -25,7 +25,7 @@ func (p *probes) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 }
 func (p *probes) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if q, ok := dequeued(cmd); ok {
+		if q, ok := dequeued(scriptKeys(cmd)); ok {
 			p.mu.Lock()
 			p.n[q]++
 			p.mu.Unlock()
@@ -51,7 +51,8 @@ func (p *probes) total() int {
 // server's queues, is taken at once, which only its wake can do. The
 // dequeues are recognised (dequeued) on asynq's real ones, for each
 // queue: were asynq to change its dequeue, the Waker would never wait and
-// this fails.
+// this fails. A scheduled task, which nobody announces, is taken once
+// the server's forwarder has moved it.
 func TestWaker(t *testing.T) {
 	opt, err := RedisOpt(testenv.Redis(t))
 	if err != nil {
@@ -66,7 +67,7 @@ func TestWaker(t *testing.T) {
 	rdb.AddHook(waker)
 	waker.Start()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: queues,
-		TaskCheckInterval: WakePause, Logger: Logger{}})
+		TaskCheckInterval: WakePause, DelayedTaskCheckInterval: 100 * time.Millisecond, Logger: Logger{}})
 	ran := make(chan string, 3)
 	mux := asynq.NewServeMux()
 	mux.HandleFunc("test:wake", func(_ context.Context, t *asynq.Task) error {
@@ -106,5 +107,19 @@ func TestWaker(t *testing.T) {
 		case <-time.After(30 * time.Second): // the poll is an hour: only the wake takes it
 			t.Fatalf("the task enqueued on %s was not taken: its wake went unheard", q)
 		}
+	}
+	// Scheduled (and so announced by nobody): the server's forwarder
+	// moves it once due, and wakes the pool.
+	if _, err := pub.EnqueueContext(context.Background(), asynq.NewTask("test:wake", []byte("later")),
+		asynq.Queue(QueueDefault), asynq.ProcessIn(300*time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-ran:
+		if got != "later" {
+			t.Fatalf("ran %s; want the scheduled task", got)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scheduled task was not taken once due: its forward did not wake the pool")
 	}
 }

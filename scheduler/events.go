@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"picpipe/jobs"
-
 	"picpipe/outbox"
 )
 
