@@ -9,6 +9,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"picpipe/db"
+	"picpipe/imaging"
 	"picpipe/jobs"
 )
 
@@ -60,7 +61,9 @@ func (w *Worker) encodeAVIF(ctx context.Context, t *asynq.Task) error {
 // smaller than the image's output is not served (a browser would fetch
 // more bytes for the same picture): v is skipped, nothing stored.
 func (w *Worker) storeAVIF(ctx context.Context, img *db.Image, v *db.Variant, src []byte) error {
-	out, err := w.deps.Processor.AVIF(ctx, src, img.SourceName, optionsOf(img))
+	out, err := niced(w.cfg.EncodeNice, func() (*imaging.Output, error) {
+		return w.deps.Processor.AVIF(ctx, src, img.SourceName, optionsOf(img))
+	})
 	if err != nil {
 		return err
 	}

@@ -20,9 +20,10 @@ import (
 // its WebP and up to 555 MB at 24 MP, and nobody waits for it.
 func DefaultVariantConcurrency() int { return max(1, runtime.NumCPU()/4) }
 
-// DefaultVariantNice is the CPU priority (nice value) of the process a
-// worker runs its variant pool in, apart from its image pool: the lowest,
-// so that variants take only the CPU the uploads leave free.
+// DefaultVariantNice is the CPU priority (nice value) at which the
+// process a worker runs its variant pool in, apart from its image pool,
+// encodes (Config.EncodeNice): the lowest, so that variants take only the
+// CPU the uploads leave free.
 const DefaultVariantNice = 19
 
 // gateCheck is how often a variant held back looks again for room.

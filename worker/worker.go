@@ -59,6 +59,12 @@ type Config struct {
 	// WebhookBackoff is the wait before retry n of a failed delivery;
 	// nil means outbox.Backoff.
 	WebhookBackoff func(n int) time.Duration
+	// EncodeNice is the CPU priority (nice value) the variants are
+	// encoded at, on threads of their own, 0 leaving it as it is: a
+	// worker running the variant pool alone, beside an image pool's
+	// process on the same machine, encodes at a lower priority than the
+	// uploads' while its commits keep the process's.
+	EncodeNice int
 	// Pools are the pools this worker runs; 0 means AllPools.
 	Pools Pools
 }
@@ -112,7 +118,7 @@ func (c Config) server(concurrency int, queues map[string]int) asynq.Config {
 
 // Validate reports configuration errors.
 func (c Config) Validate() error {
-	if c.Concurrency < 0 || c.VariantConcurrency < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
+	if c.Concurrency < 0 || c.VariantConcurrency < 0 || c.EncodeNice < 0 || c.PollInterval < 0 || c.ShutdownTimeout < 0 || c.RetryCheckInterval < 0 || c.WebhookConcurrency < 0 {
 		return errors.New("worker: the concurrencies and the intervals must not be negative")
 	}
 	if c.Pools&^AllPools != 0 {

@@ -156,8 +156,12 @@ func (c config) apiConfig() api.Config {
 }
 
 func (c config) workerConfig() worker.Config {
-	return worker.Config{Concurrency: c.WorkerConcurrency, VariantConcurrency: c.VariantWorkers,
+	cfg := worker.Config{Concurrency: c.WorkerConcurrency, VariantConcurrency: c.VariantWorkers,
 		PollInterval: c.WorkerPoll, ShutdownTimeout: c.WorkerShutdown, Pools: c.pools()}
+	if cfg.Pools == worker.PoolVariants {
+		cfg.EncodeNice = c.VariantNice
+	}
+	return cfg
 }
 
 func (c config) imagingConfig() imaging.Config {

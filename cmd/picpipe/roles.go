@@ -94,12 +94,6 @@ PICPIPE_REDIS_URL (required).`,
 // runRoles runs the named role ("serve" for all three) until ctx ends.
 func runRoles(ctx context.Context, cfg config, role string) error {
 	all := role == "serve"
-	if role == "worker" && cfg.pools() == worker.PoolVariants && cfg.VariantNice > 0 {
-		// before libvips starts its threads, which take it from this one
-		if err := lowerPriority(cfg.VariantNice); err != nil {
-			return err
-		}
-	}
 	if cfg.RedisURL == "" {
 		if !all {
 			return fmt.Errorf("%s needs PICPIPE_REDIS_URL (only serve starts a private redis-server)", role)

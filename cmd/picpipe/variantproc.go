@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -11,7 +10,6 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,7 +22,8 @@ import (
 )
 
 // The background variants (AVIF) run apart from the interactive work, in
-// a process of their own at a lower CPU priority (PICPIPE_VARIANT_NICE):
+// a process of their own that encodes at a lower CPU priority
+// (PICPIPE_VARIANT_NICE; worker.Config.EncodeNice):
 // the kernel then gives the cores to the uploads whenever both want them,
 // and to the variants whenever the uploads leave them free. A priority
 // cannot be given to a pool inside one process: libvips runs every image
@@ -113,35 +112,6 @@ func runChild(ctx context.Context, exe string, env []string, grace time.Duration
 	}
 	slog.Info("variant process started", "pid", cmd.Process.Pid)
 	return cmd.Wait()
-}
-
-// lowerPriority sets the nice value of every thread of this process to
-// nice (Linux keeps one per thread); threads started later take it from
-// the thread that starts them. It goes over the threads until a pass
-// finds none it has not set, as the Go runtime may start one meanwhile.
-func lowerPriority(nice int) error {
-	done := map[int]bool{}
-	for {
-		tasks, err := os.ReadDir("/proc/self/task")
-		if err != nil {
-			return fmt.Errorf("lower priority: %w", err)
-		}
-		more := false
-		for _, t := range tasks {
-			tid, err := strconv.Atoi(t.Name())
-			if err != nil || done[tid] {
-				continue
-			}
-			// a thread that has just ended is gone (ESRCH): nothing to set
-			if err := syscall.Setpriority(syscall.PRIO_PROCESS, tid, nice); err != nil && !errors.Is(err, syscall.ESRCH) {
-				return fmt.Errorf("lower priority: %w", err)
-			}
-			done[tid], more = true, true
-		}
-		if !more {
-			return nil
-		}
-	}
 }
 
 // variantMetrics gathers the picpipe_* metrics of the variant process
