@@ -10,9 +10,9 @@ import (
 // unprivileged thread can never raise its own again, so the thread is
 // not handed back to the Go runtime; the threads the work starts
 // (libvips's, libaom's) take the value from it. Only the encoding runs
-// niced: a variant process whose every thread ran at nice 19 held
-// SQLite's write lock through the long waits of a preempted nice-19
-// thread, and the uploads' commits waited behind it.
+// niced: in a variant process whose every thread ran at nice 19, a
+// thread preempted while it held SQLite's write lock could keep the
+// uploads' commits waiting until the busy cores let it run again.
 func niced[T any](nice int, f func() (T, error)) (T, error) {
 	if nice == 0 {
 		return f()
