@@ -326,7 +326,7 @@ func (o *overhead) String() string {
 	list("database round trips", o.shapes)
 	list("Redis commands (INCR and EXPIRE are one pipelined round trip, the two LLEN another)", o.redis)
 	fmt.Fprintf(&b, "plus one dequeue per task (2): asynq polls its queues with a script per queue, on a timer\n")
-	list("Redis commands on a timer, whether or not anything happens (not counted)", o.periodic)
+	list("Redis commands on a timer, whether or not anything happens, and connection handshakes (not counted)", o.periodic)
 	fmt.Fprintf(&b, "fsyncs: %.1f (%.1f transactions that write, %.1f blob writes)\n",
 		o.per(o.writeTx+o.puts), o.per(o.writeTx), o.per(o.puts))
 	fmt.Fprintf(&b, "allocations: %.0f (%.0f KB), the test's client and every background loop included\n",
@@ -345,8 +345,10 @@ var (
 	ids     = regexp.MustCompile(`(img|usr|ak|req)_[0-9A-Z]+`)
 	shas    = regexp.MustCompile(`\b[0-9a-f]{40}\b`)
 	numbers = regexp.MustCompile(`\b\d+(\.\d+)?\b`)
-	// onTimer are the shapes of the commands that run on a timer (periodic).
-	onTimer = regexp.MustCompile(`^evalsha .*:(pending|scheduled|retry)$|asynq:servers|asynq:workers|:lease$|^ping|probe:`)
+	// onTimer are the shapes of the commands that run on a timer
+	// (periodic), and of the handshakes of connections a pool opens
+	// when it needs one more (hello, client setinfo), whenever that is.
+	onTimer = regexp.MustCompile(`^evalsha .*:(pending|scheduled|retry)$|asynq:servers|asynq:workers|:lease$|^ping|probe:|^hello|^client `)
 )
 
 // redisShape is a command with its first two arguments, ids and numbers
