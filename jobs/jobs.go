@@ -44,7 +44,11 @@ var InteractiveQueues = []string{QueueCritical, QueueDefault}
 // PendingKey is the Redis list of the tasks of queue waiting for a
 // worker, in asynq's own key layout (its internal/base.PendingKey; a test
 // holds the two together): its length is how many wait.
-func PendingKey(queue string) string { return "asynq:{" + queue + "}:pending" }
+func PendingKey(queue string) string { return queueKey(queue, "pending") }
+
+// queueKey is the Redis key of queue's part name (pending, paused,
+// scheduled, retry, …) in asynq's key layout.
+func queueKey(queue, name string) string { return "asynq:{" + queue + "}:" + name }
 
 // Retention keeps finished tasks visible in asynqmon for a while.
 const Retention = time.Hour

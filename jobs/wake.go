@@ -93,15 +93,16 @@ type Waker struct {
 
 var _ redis.Hook = (*Waker)(nil)
 
-// NewWaker returns the Waker of a server serving queues, whose idle
-// dequeue waits at most poll for a wake. Add it to the server's client
-// (rdb.AddHook) and Start it.
+// NewWaker returns the Waker of a server serving queues on rdb, added to
+// rdb's hooks, whose idle dequeue waits at most poll for a wake. Start
+// it.
 func NewWaker(rdb redis.UniversalClient, queues []string, poll time.Duration) *Waker {
 	w := &Waker{rdb: rdb, queues: map[string]bool{}, poll: poll,
 		woken: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	for _, q := range queues {
 		w.queues[q] = true
 	}
+	rdb.AddHook(w)
 	return w
 }
 
@@ -240,8 +241,8 @@ func scriptKeys(cmd redis.Cmder) []string {
 
 // queueOf returns the queue whose pending list is key.
 func queueOf(key string) (string, bool) {
-	q, ok := strings.CutSuffix(strings.TrimPrefix(key, "asynq:{"), "}:pending")
-	return q, ok && key == PendingKey(q)
+	q := strings.TrimSuffix(strings.TrimPrefix(key, "asynq:{"), "}:pending")
+	return q, key == PendingKey(q) // PendingKey owns the layout
 }
 
 // dequeued returns the queue of asynq's dequeue run with keys.
@@ -250,7 +251,7 @@ func dequeued(keys []string) (string, bool) {
 		return "", false
 	}
 	q, ok := queueOf(keys[0])
-	return q, ok && keys[1] == "asynq:{"+q+"}:paused"
+	return q, ok && keys[1] == queueKey(q, "paused")
 }
 
 // forwarded returns the queue of asynq's forward run with keys.
@@ -259,5 +260,5 @@ func forwarded(keys []string) (string, bool) {
 		return "", false
 	}
 	q, ok := queueOf(keys[1])
-	return q, ok && (keys[0] == "asynq:{"+q+"}:scheduled" || keys[0] == "asynq:{"+q+"}:retry")
+	return q, ok && (keys[0] == queueKey(q, "scheduled") || keys[0] == queueKey(q, "retry"))
 }

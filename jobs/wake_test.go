@@ -64,7 +64,6 @@ func TestWaker(t *testing.T) {
 	seen := &probes{n: map[string]int{}}
 	rdb.AddHook(seen)
 	waker := NewWaker(rdb, []string{QueueCritical, QueueDefault, QueueMaintenance}, time.Hour)
-	rdb.AddHook(waker)
 	waker.Start()
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: queues,
 		TaskCheckInterval: WakePause, DelayedTaskCheckInterval: 100 * time.Millisecond, Logger: Logger{}})

@@ -171,7 +171,6 @@ type pool struct {
 func (w *Worker) newPool(name string, cfg asynq.Config, mux *asynq.ServeMux) pool {
 	rdb := w.deps.Redis.MakeRedisClient().(redis.UniversalClient)
 	waker := jobs.NewWaker(rdb, slices.Collect(maps.Keys(cfg.Queues)), w.cfg.PollInterval)
-	rdb.AddHook(waker)
 	return pool{name, asynq.NewServerFromRedisClient(rdb, cfg), mux, rdb, waker}
 }
 
