@@ -3,9 +3,11 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +37,7 @@ func TestVariantProcess(t *testing.T) {
 	started("images,webhooks", 1)
 	started(worker.PoolVariants.String(), 1)
 	child := variantChild(t, sv.cmd.Process.Pid, 0)
-	if got := niceOf(t, sv.cmd.Process.Pid); !allEqual(got, 0) {
+	if got := slices.Concat(slices.Collect(maps.Values(threadNices(t, sv.cmd.Process.Pid)))...); !allEqual(got, 0) {
 		t.Fatalf("serve's own threads have nice %v; want 0 each", got)
 	}
 
@@ -173,24 +175,6 @@ func threadNices(t *testing.T, pid int) map[string][]int {
 		m[name] = append(m[name], n)
 	}
 	return m
-}
-
-// niceOf is the nice value of each thread of pid.
-func niceOf(t *testing.T, pid int) []int {
-	t.Helper()
-	stats, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/stat")
-	var nices []int
-	for _, f := range stats {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue // the thread ended
-		}
-		// after "(comm)": state is field 3, nice field 19
-		fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-		n, _ := strconv.Atoi(fields[19-3])
-		nices = append(nices, n)
-	}
-	return nices
 }
 
 func allEqual(xs []int, v int) bool {
