@@ -37,6 +37,13 @@ func newFixture(t *testing.T) *fixture {
 // too), SQLite and a blob directory, with a user.
 func newFixtureWith(t *testing.T, cfg Config) (*fixture, string) {
 	t.Helper()
+	return newFixtureActivity(t, cfg, nil)
+}
+
+// newFixtureActivity is newFixtureWith for a worker whose variants give
+// way to the image pool of activity (Deps.Activity).
+func newFixtureActivity(t *testing.T, cfg Config, activity *Activity) (*fixture, string) {
+	t.Helper()
 	d := testenv.SQLite(t)
 	url := testenv.Redis(t)
 	opt, err := jobs.RedisOpt(url)
@@ -54,7 +61,7 @@ func newFixtureWith(t *testing.T, cfg Config) (*fixture, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(cfg, Deps{DB: d, Store: st, Redis: opt, Processor: proc})
+	w, err := New(cfg, Deps{DB: d, Store: st, Redis: opt, Processor: proc, Activity: activity})
 	if err != nil {
 		t.Fatal(err)
 	}

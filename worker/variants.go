@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"runtime"
-	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -29,6 +28,11 @@ const DefaultVariantNice = 19
 // gateCheck is how often a variant held back looks again for room.
 const gateCheck = 25 * time.Millisecond
 
+// variantSettle is how long the image pool must have been without work
+// before a variant starts: between the uploads of a steady stream it is
+// idle for a few milliseconds at a time, while the next is on its way.
+const variantSettle = 100 * time.Millisecond
+
 // variantMaxHold is the longest a background variant waits for
 // interactive work to leave room before it starts anyway, so that a
 // backlog drains, slowly, even under uploads that never stop.
@@ -40,22 +44,28 @@ var errStopping = errors.New("worker: stopping; the variant goes back to its que
 
 // newVariantPool returns the asynq server of jobs.QueueLow alone: the
 // background variants, with a concurrency of their own. Beside an image
-// pool in this process, each starts only once the interactive work leaves
-// room (gate.hold); in a process of its own, at once: a lower CPU
-// priority keeps it out of the uploads' way on their machine (see
-// PICPIPE_VARIANT_NICE), and a machine of its own has no uploads to wait
-// for.
+// pool, in this process or in the one that started this one (the
+// variant process of PICPIPE_VARIANT_NICE), each starts only once the
+// interactive work leaves room (gate.hold); in a worker of variants
+// alone, at once: a machine of its own has no uploads to wait for.
 func (w *Worker) newVariantPool() pool {
 	cfg := w.cfg.server(w.cfg.VariantConcurrency, map[string]int{jobs.QueueLow: 1})
 	cfg.RetryDelayFunc = variantRetryDelay(retryDelay(w.cfg.RetryDelay))
 	cfg.IsFailure = func(err error) bool { return !errors.Is(err, errStopping) }
 	mux := asynq.NewServeMux()
 	mux.Use(logTasks)
-	if w.cfg.Pools&PoolImages != 0 {
+	if w.variantsGiveWay() {
 		mux.Use(w.gate.holding)
 	}
 	mux.HandleFunc(jobs.TypeImageAVIF, w.encodeAVIF)
 	return w.newPool("variants", cfg, mux)
+}
+
+// variantsGiveWay reports whether the variant pool's tasks wait for room
+// (gate.hold): beside an image pool of this process, or of the process
+// whose Activity this worker was given.
+func (w *Worker) variantsGiveWay() bool {
+	return w.cfg.Pools&PoolImages != 0 || w.deps.Activity != nil
 }
 
 // variantRetryDelay is f, but for a variant handed back held at a stop:
@@ -82,14 +92,17 @@ func interactiveQueues() map[string]int {
 }
 
 // gate holds background variants back while interactive work could use
-// the CPU: while every slot of this worker's image pool is busy, or an
+// the CPU: while the image pool runs as many tasks as it has room for
+// beside the variants (gate.room), ended one within variantSettle, or an
 // upload waits in Redis for a worker (any worker's free slot is about to
-// take it). A held variant looks again every gateCheck, and starts anyway
-// after variantMaxHold.
+// take it). The image pool is this worker's, or that of the process that
+// started this one (Deps.Activity). A held variant looks again every
+// gateCheck, and starts anyway after variantMaxHold.
 type gate struct {
-	slots    int64        // the image pool's size
-	active   atomic.Int64 // tasks the image pool runs now
+	room     int64     // image pool tasks at which variants wait: see newGate
+	activity *Activity // the image pool's
 	rdb      redis.UniversalClient
+	now      func() time.Time
 	stopping chan struct{} // closed when the worker stops: held variants go back
 
 	// Test hooks, nil in service: held is called when a variant task
@@ -99,11 +112,24 @@ type gate struct {
 	held, started, working, worked func(ctx context.Context, t *asynq.Task)
 }
 
+// newGate returns the gate of a worker of cfg (with its defaults) whose
+// image pool's activity is a. Variants wait while the image pool's
+// running tasks and the variant pool's slots together would fill its
+// slots, and at one running task at least: on two cores, a variant
+// starts only while no upload is being processed, on sixteen beside up
+// to twelve. A lower priority for the variants' encode is not enough:
+// on two cores, variants at nice 19 beside every upload cut the uploads'
+// throughput by a quarter or more (README, step 8 of the pipeline).
+func newGate(cfg Config, a *Activity, rdb redis.UniversalClient, now func() time.Time) *gate {
+	room := max(1, cfg.Concurrency-cfg.VariantConcurrency)
+	return &gate{room: int64(room), activity: a, rdb: rdb, now: now, stopping: make(chan struct{})}
+}
+
 // counting is the image pool's middleware that counts its running tasks.
 func (g *gate) counting(next asynq.Handler) asynq.Handler {
 	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-		g.active.Add(1)
-		defer g.active.Add(-1)
+		g.activity.begin()
+		defer func() { g.activity.end(g.now()) }()
 		if g.working != nil {
 			g.working(ctx, t)
 			defer g.worked(ctx, t)
@@ -150,11 +176,12 @@ func (g *gate) hold(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// busy reports whether interactive work could use the CPU: this worker's
-// image pool is full, or an upload waits for a worker. Redis trouble
-// counts as room: the variant's own work fails on it soon enough.
+// busy reports whether interactive work could use the CPU: the image
+// pool has no room beside the variants or was working within
+// variantSettle, or an upload waits for a worker. Redis trouble counts
+// as room: the variant's own work fails on it soon enough.
 func (g *gate) busy(ctx context.Context) bool {
-	if g.active.Load() >= g.slots {
+	if g.activity.running() >= g.room || g.now().Sub(g.activity.idleSince()) < variantSettle {
 		return true
 	}
 	pipe := g.rdb.Pipeline()

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"picpipe/db"
+	"picpipe/internal/testenv"
 	"picpipe/jobs"
 )
 
@@ -301,10 +303,10 @@ func TestStopHandsHeldVariantsBack(t *testing.T) {
 	}
 }
 
-// TestVariantsApartNeverHeld: a worker that runs the variant pool alone
-// (in a process or on a machine of its own) makes a variant at once,
-// even while an upload waits in the queue: no image pool of its process
-// waits for its CPU.
+// TestVariantsApartNeverHeld: a worker that runs the variant pool alone,
+// with no image pool's Activity to give way to (on a machine of its
+// own), makes a variant at once, even while an upload waits in the
+// queue: no image pool beside it waits for its CPU.
 func TestVariantsApartNeverHeld(t *testing.T) {
 	f, url := newFixtureWith(t, Config{Pools: PoolVariants, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second})
 	opt, err := jobs.RedisOpt(url)
@@ -335,5 +337,96 @@ func TestVariantsApartNeverHeld(t *testing.T) {
 	}
 	if n := f.w.rdb.LLen(context.Background(), jobs.PendingKey(jobs.QueueCritical)).Val(); n != 1 {
 		t.Fatalf("%d uploads wait in the critical queue; want the one no pool here takes", n)
+	}
+}
+
+// TestVariantProcessGivesWay: a worker of variants alone given the
+// Activity of its parent's image pool (the variant process of
+// PICPIPE_VARIANT_NICE) holds its variants while that pool works, and
+// makes them once it has ended its work.
+func TestVariantProcessGivesWay(t *testing.T) {
+	parent, err := NewSharedActivity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := newFixtureActivity(t, Config{Pools: PoolVariants, Concurrency: 2, VariantConcurrency: 1, PollInterval: 20 * time.Millisecond, ShutdownTimeout: 10 * time.Second}, parent)
+	ready := f.stage(t, "photo.jpg")
+	if err := f.process(t, ready.ID); err != nil { // its AVIF queued
+		t.Fatal(err)
+	}
+	ev := newEvents()
+	g := f.w.gate
+	g.held = func(_ context.Context, t *asynq.Task) { ev.add("held", t) }
+	g.started = func(_ context.Context, t *asynq.Task) { ev.add("avif", t) }
+	parent.begin() // an upload in the parent's image pool
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { f.w.Run(ctx); close(stopped) }()
+	defer func() { stop(); <-stopped }()
+	ev.await(t, "held "+ready.ID)
+	time.Sleep(10 * gateCheck) // the gate looks again, and holds on
+	if n := ev.count("avif"); n != 0 {
+		t.Fatalf("%d variants started while the parent's image pool worked; want none", n)
+	}
+	parent.end(time.Now())
+	ev.await(t, "avif "+ready.ID)
+	for f.variant(t, ready.ID).Status != db.StatusReady {
+		select {
+		case <-ev.seen:
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// TestGateRoom: variants wait while the image pool's running tasks and
+// the variant slots together fill its slots (one running task at least),
+// while it has ended a task within variantSettle, and while an upload
+// waits in Redis.
+func TestGateRoom(t *testing.T) {
+	opt, err := jobs.RedisOpt(testenv.Redis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rdb.Close()
+	ctx := context.Background()
+	now := time.Unix(1700000000, 0)
+	clock := func() time.Time { return now }
+	for _, tt := range []struct {
+		slots, variants int
+		running         int64
+		busy            bool
+	}{
+		{1, 1, 0, false}, {1, 1, 1, true},
+		{2, 1, 0, false}, {2, 1, 1, true},
+		{4, 1, 2, false}, {4, 1, 3, true},
+		{16, 4, 11, false}, {16, 4, 12, true},
+	} {
+		a := newActivity()
+		for range tt.running {
+			a.begin()
+		}
+		g := newGate(Config{Concurrency: tt.slots, VariantConcurrency: tt.variants}, a, rdb, clock)
+		if got := g.busy(ctx); got != tt.busy {
+			t.Errorf("%d slots, %d variant slots, %d running: busy = %v; want %v", tt.slots, tt.variants, tt.running, got, tt.busy)
+		}
+	}
+	a := newActivity()
+	g := newGate(Config{Concurrency: 2, VariantConcurrency: 1}, a, rdb, clock)
+	a.begin()
+	a.end(now.Add(-variantSettle + time.Millisecond))
+	if !g.busy(ctx) {
+		t.Errorf("busy = false with the last task ended within variantSettle; want true")
+	}
+	a.begin()
+	a.end(now.Add(-variantSettle))
+	if g.busy(ctx) {
+		t.Errorf("busy = true with the image pool idle for variantSettle; want false")
+	}
+	if err := rdb.LPush(ctx, jobs.PendingKey(jobs.QueueCritical), "an upload").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if !g.busy(ctx) {
+		t.Errorf("busy = false with an upload waiting in Redis; want true")
 	}
 }

@@ -30,9 +30,9 @@ type Config struct {
 	// CPUs.
 	Concurrency int
 	// VariantConcurrency is the number of background variants (AVIF)
-	// made at once, on a pool of their own that, beside an image pool in
-	// this process, starts one only while that pool has a free slot and
-	// no upload waits; 0 means DefaultVariantConcurrency().
+	// made at once, on a pool of their own that, beside an image pool
+	// (this process's, or Deps.Activity's), starts one only while that
+	// pool leaves room (gate); 0 means DefaultVariantConcurrency().
 	VariantConcurrency int
 	// PollInterval is how long an idle pool waits for a task's wake
 	// (jobs.Queue) before it looks at its queues anyway, for the tasks
@@ -137,6 +137,12 @@ type Deps struct {
 	// under one address policy; nil refuses ingest:url tasks and serves
 	// no webhooks.
 	Fetcher *fetch.Fetcher
+	// Activity is the image pool's activity that the variants give way
+	// to: a shared one (NewSharedActivity) in a worker whose variant
+	// process opens it too, and in that process; nil in any other
+	// worker, which keeps one of its own. A worker given one holds its
+	// variants back for it even without an image pool of its own.
+	Activity *Activity
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -144,8 +150,9 @@ type Deps struct {
 // Worker processes tasks from the queues, on the pools of its Config:
 // the image pool serves every queue but jobs.QueueLow, which a smaller
 // pool of its own serves (the background variants; beside an image pool
-// in this process, held back by gate while interactive work could use
-// the CPU); webhooks have a third.
+// in this process or in the process that started this one, held back
+// by gate while interactive work could use the CPU); webhooks have a
+// third.
 type Worker struct {
 	cfg   Config
 	deps  Deps
@@ -207,7 +214,11 @@ func New(cfg Config, deps Deps) (*Worker, error) {
 		rdb: deps.Redis.MakeRedisClient().(redis.UniversalClient),
 	}
 	w.queue = jobs.NewQueue(w.rdb)
-	w.gate = &gate{slots: int64(cfg.Concurrency), rdb: w.rdb, stopping: make(chan struct{})}
+	activity := deps.Activity
+	if activity == nil {
+		activity = newActivity()
+	}
+	w.gate = newGate(cfg, activity, w.rdb, deps.Now)
 	w.mux.Use(logTasks, w.gate.counting)
 	w.mux.HandleFunc(jobs.TypeImageProcess, w.processImage)
 	w.mux.HandleFunc(jobs.TypeIngestURL, w.ingestURL)
@@ -245,7 +256,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	slog.Info("worker started", "pools", w.cfg.Pools.String(), "concurrency", w.cfg.Concurrency,
-		"variant_concurrency", w.cfg.VariantConcurrency, "webhook_concurrency", w.cfg.WebhookConcurrency)
+		"variant_concurrency", w.cfg.VariantConcurrency, "variants_give_way", w.cfg.Pools&PoolVariants != 0 && w.variantsGiveWay(),
+		"webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
 	close(w.gate.stopping) // variants held back go back to their queue at once
 	w.shutdown(w.pools)

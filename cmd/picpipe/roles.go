@@ -164,13 +164,17 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 		slog.Info("create an API key with: picpipe keys create --name NAME (make run: ./bin/picpipe keys create --name NAME)")
 	}
 	if all || role == "worker" {
-		w, err := newWorker(cfg, d, st, redisOpt, fetcher, sched)
+		activity, err := cfg.imageActivity()
+		if err != nil {
+			return err
+		}
+		w, err := newWorker(cfg, d, st, redisOpt, fetcher, sched, activity)
 		if err != nil {
 			return err
 		}
 		g.Go(func() error { return w.Run(gctx) })
 		if cfg.variantsApart() {
-			g.Go(func() error { return runVariantProcess(gctx, cfg, variantSocket) })
+			g.Go(func() error { return runVariantProcess(gctx, cfg, variantSocket, activity) })
 		}
 	}
 	if all || role == "scheduler" {
@@ -183,8 +187,9 @@ func runRoles(ctx context.Context, cfg config, role string) error {
 }
 
 // newWorker builds a worker with the image handlers and the scheduler's
-// maintenance handlers; its webhooks link to the API's public URL.
-func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnOpt, fetcher *fetch.Fetcher, sched *scheduler.Scheduler) (*worker.Worker, error) {
+// maintenance handlers; its webhooks link to the API's public URL, and
+// its variants give way to the image pool of activity (nil: its own).
+func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnOpt, fetcher *fetch.Fetcher, sched *scheduler.Scheduler, activity *worker.Activity) (*worker.Worker, error) {
 	if err := imaging.Startup(); err != nil {
 		return nil, err
 	}
@@ -196,7 +201,7 @@ func newWorker(cfg config, d *db.DB, st storage.Store, redisOpt asynq.RedisConnO
 	if wcfg.Webhooks.BaseURL = cfg.PublicURL; wcfg.Webhooks.BaseURL == "" {
 		wcfg.Webhooks.BaseURL = resource.FallbackBase(cfg.Addr) // what the API links to without a public URL
 	}
-	w, err := worker.New(wcfg, worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher})
+	w, err := worker.New(wcfg, worker.Deps{DB: d, Store: st, Redis: redisOpt, Processor: proc, Fetcher: fetcher, Activity: activity})
 	if err != nil {
 		return nil, err
 	}

@@ -54,6 +54,24 @@ func (c config) pools() worker.Pools {
 	return c.configuredPools()
 }
 
+// activityEnv tells a variant process that its file 3 is its parent's
+// image pool Activity, which its variants give way to.
+const activityEnv = "PICPIPE_IMAGE_ACTIVITY_FD"
+
+// imageActivity is the image pool Activity a worker of this
+// configuration gives its variants' gate: one in shared memory when its
+// variants run apart (runVariantProcess hands it to the variant
+// process), the parent's in that process, and nil in any other worker.
+func (c config) imageActivity() (*worker.Activity, error) {
+	if c.variantsApart() {
+		return worker.NewSharedActivity()
+	}
+	if os.Getenv(activityEnv) != "3" {
+		return nil, nil
+	}
+	return worker.OpenActivity(os.NewFile(3, "image-activity"))
+}
+
 // variantRestartMax is the longest wait before a variant process that
 // ended is started again; the wait doubles from a second up to it.
 const variantRestartMax = 30 * time.Second
@@ -62,8 +80,10 @@ const variantRestartMax = 30 * time.Second
 // PICPIPE_WORKER_POOLS=variants, a child of this process on the same
 // Redis and database serving its metrics on the Unix socket metrics,
 // starting it again (after a wait) when it ends, until ctx ends; then it
-// stops it with SIGTERM, as the worker's own pools stop.
-func runVariantProcess(ctx context.Context, cfg config, metrics string) error {
+// stops it with SIGTERM, as the worker's own pools stop. The child's
+// variants give way to this process's image pool, whose Activity is
+// activity.
+func runVariantProcess(ctx context.Context, cfg config, metrics string, activity *worker.Activity) error {
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("variant process: %w", err)
@@ -73,11 +93,12 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string) error {
 		"PICPIPE_REDIS_URL="+cfg.RedisURL,       // the private one of serve too
 		"PICPIPE_DATABASE_URL="+cfg.DatabaseURL, // as resolved here
 		"PICPIPE_METRICS_ADDR=unix:"+metrics,    // taken into this process's /metrics
+		activityEnv+"=3",                        // ExtraFiles[0]
 	)
 	for wait := time.Second; ; wait = min(2*wait, variantRestartMax) {
 		os.Remove(metrics) // a killed child's socket is left behind
 		started := time.Now()
-		err := runChild(ctx, exe, env, cfg.WorkerShutdown)
+		err := runChild(ctx, exe, env, activity.File(), cfg.WorkerShutdown)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -93,16 +114,18 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string) error {
 	}
 }
 
-// runChild runs exe as "worker" with env until it ends, or until ctx
+// runChild runs exe as "worker" with env and file as its file 3 until it
+// ends, or until ctx
 // ends and it has stopped after a SIGTERM (it is killed grace plus ten
 // seconds later). The child is sent SIGTERM when this process dies too:
 // the kernel sends it when the thread that started it ends, so that thread
 // stays locked to this call.
-func runChild(ctx context.Context, exe string, env []string, grace time.Duration) error {
+func runChild(ctx context.Context, exe string, env []string, file *os.File, grace time.Duration) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	cmd := exec.CommandContext(ctx, exe, "worker")
 	cmd.Env = env
+	cmd.ExtraFiles = []*os.File{file}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ func TestVariantProcess(t *testing.T) {
 	}
 	started("images,webhooks", 1)
 	started(worker.PoolVariants.String(), 1)
+	if !regexp.MustCompile(`pools=` + worker.PoolVariants.String() + ` .*variants_give_way=true`).MatchString(sv.logs.String()) {
+		t.Fatalf("the variant process's variants do not give way to serve's image pool: %s", sv.logs.String())
+	}
 	child := variantChild(t, sv.cmd.Process.Pid, 0)
 	if got := slices.Concat(slices.Collect(maps.Values(threadNices(t, sv.cmd.Process.Pid)))...); !allEqual(got, 0) {
 		t.Fatalf("serve's own threads have nice %v; want 0 each", got)
