@@ -471,7 +471,7 @@ func loadVersusImgproxy(rep *report, s *stack, ipx *imgproxy, photos []image, d 
 	}
 	rep.addRow(row{
 		Workload: "vs imgproxy: throughput under load",
-		Measures: fmt.Sprintf("fit 512 px WebP q78–82: picpipe synchronous uploads to WebP ready per second (AVIF variants running) vs imgproxy requests per second, %d photos below 24 MP", len(ims)),
+		Measures: fmt.Sprintf("fit 512 px WebP q78–82: picpipe synchronous uploads to WebP ready per second (each queueing its AVIF variant, made as in production) vs imgproxy requests per second, %d photos below 24 MP", len(ims)),
 		Figure:   strings.Join(figure, "; "),
 		Ratio:    "worst " + ratio(worst),
 		Target:   "≥ 0.9× at 2–8 clients", Met: met(worst >= 0.9),
