@@ -65,11 +65,11 @@ func (w *Worker) newVariantPool() pool {
 	return w.newPool("variants", cfg, mux)
 }
 
-// variantsGiveWay reports whether the variant pool's tasks wait for room
-// (gate.hold): beside an image pool of this process, or of the process
-// whose Activity this worker was given.
+// variantsGiveWay reports whether this worker runs a variant pool whose
+// tasks wait for room (gate.hold): beside an image pool of this process,
+// or of the process whose Activity this worker was given.
 func (w *Worker) variantsGiveWay() bool {
-	return w.cfg.Pools&PoolImages != 0 || w.deps.Activity != nil
+	return w.cfg.Pools&PoolVariants != 0 && (w.cfg.Pools&PoolImages != 0 || w.deps.Activity != nil)
 }
 
 // variantRetryDelay is f, but for a variant handed back held at a stop:

@@ -256,7 +256,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	slog.Info("worker started", "pools", w.cfg.Pools.String(), "concurrency", w.cfg.Concurrency,
-		"variant_concurrency", w.cfg.VariantConcurrency, "variants_give_way", w.cfg.Pools&PoolVariants != 0 && w.variantsGiveWay(),
+		"variant_concurrency", w.cfg.VariantConcurrency, "variants_give_way", w.variantsGiveWay(),
 		"webhook_concurrency", w.cfg.WebhookConcurrency)
 	<-ctx.Done()
 	close(w.gate.stopping) // variants held back go back to their queue at once

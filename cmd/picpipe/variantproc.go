@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,9 +55,13 @@ func (c config) pools() worker.Pools {
 	return c.configuredPools()
 }
 
-// activityEnv tells a variant process that its file 3 is its parent's
-// image pool Activity, which its variants give way to.
-const activityEnv = "PICPIPE_IMAGE_ACTIVITY_FD"
+// activityEnv tells a variant process that its file activityFD is its
+// parent's image pool Activity, which its variants give way to; the
+// parent hands it over as the child's first extra file (runChild).
+const (
+	activityEnv = "PICPIPE_IMAGE_ACTIVITY_FD"
+	activityFD  = 3
+)
 
 // imageActivity is the image pool Activity a worker of this
 // configuration gives its variants' gate: one in shared memory when its
@@ -66,10 +71,10 @@ func (c config) imageActivity() (*worker.Activity, error) {
 	if c.variantsApart() {
 		return worker.NewSharedActivity()
 	}
-	if os.Getenv(activityEnv) != "3" {
+	if os.Getenv(activityEnv) != strconv.Itoa(activityFD) {
 		return nil, nil
 	}
-	return worker.OpenActivity(os.NewFile(3, "image-activity"))
+	return worker.OpenActivity(os.NewFile(activityFD, "image-activity"))
 }
 
 // variantRestartMax is the longest wait before a variant process that
@@ -93,7 +98,7 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string, activity
 		"PICPIPE_REDIS_URL="+cfg.RedisURL,       // the private one of serve too
 		"PICPIPE_DATABASE_URL="+cfg.DatabaseURL, // as resolved here
 		"PICPIPE_METRICS_ADDR=unix:"+metrics,    // taken into this process's /metrics
-		activityEnv+"=3",                        // ExtraFiles[0]
+		activityEnv+"="+strconv.Itoa(activityFD),
 	)
 	for wait := time.Second; ; wait = min(2*wait, variantRestartMax) {
 		os.Remove(metrics) // a killed child's socket is left behind
@@ -114,10 +119,9 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string, activity
 	}
 }
 
-// runChild runs exe as "worker" with env and file as its file 3 until it
-// ends, or until ctx
-// ends and it has stopped after a SIGTERM (it is killed grace plus ten
-// seconds later). The child is sent SIGTERM when this process dies too:
+// runChild runs exe as "worker" with env and file as its file
+// activityFD until it ends, or until ctx ends and it has stopped after a
+// SIGTERM (it is killed grace plus ten seconds later). The child is sent SIGTERM when this process dies too:
 // the kernel sends it when the thread that started it ends, so that thread
 // stays locked to this call.
 func runChild(ctx context.Context, exe string, env []string, file *os.File, grace time.Duration) error {
