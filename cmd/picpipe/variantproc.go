@@ -121,9 +121,9 @@ func runVariantProcess(ctx context.Context, cfg config, metrics string, activity
 
 // runChild runs exe as "worker" with env and file as its file
 // activityFD until it ends, or until ctx ends and it has stopped after a
-// SIGTERM (it is killed grace plus ten seconds later). The child is sent SIGTERM when this process dies too:
-// the kernel sends it when the thread that started it ends, so that thread
-// stays locked to this call.
+// SIGTERM (it is killed grace plus ten seconds later). The child is sent
+// SIGTERM when this process dies too: the kernel sends it when the
+// thread that started it ends, so that thread stays locked to this call.
 func runChild(ctx context.Context, exe string, env []string, file *os.File, grace time.Duration) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
