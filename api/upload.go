@@ -1,10 +1,12 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"mime"
+	"mime/multipart"
 
 	"github.com/gin-gonic/gin"
 
@@ -36,19 +38,26 @@ func (s *Server) fileGate(policy *sniff.Policy) *intake.FileGate {
 	return &intake.FileGate{Policy: policy, MaxFrames: s.cfg.MaxFrames, MaxPixels: s.cfg.MaxPixels}
 }
 
+// multipartReadSize is the most of a multipart body read from its
+// connection at once. The multipart parser alone reads 4 KiB at a time:
+// each read a system call and, should the socket be empty, a wait for
+// the netpoller and then for a core, which under concurrent uploads cost
+// more than the bytes did.
+const multipartReadSize = 64 << 10
+
 // multipartBody checks that the request is multipart/form-data, bounds
 // its body to limit plus the multipart overhead, and returns its reader
 // (which prints the parts for an Idempotency-Key, bodyPrint).
 func multipartBody(c *gin.Context, limit int64, want string) (*partReader, error) {
-	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	ct, params, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
 	if ct != "multipart/form-data" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "send multipart/form-data with %s", want)
 	}
 	setBodyLimit(c, limit+intake.MultipartOverhead)
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: %v", err)
+	if params["boundary"] == "" {
+		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: no boundary in Content-Type")
 	}
+	mr := multipart.NewReader(bufio.NewReaderSize(c.Request.Body, multipartReadSize), params["boundary"])
 	if p := bodyPrintOf(c); p != nil {
 		return p.parts(mr), nil
 	}
