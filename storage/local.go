@@ -44,23 +44,28 @@ func (l *Local) path(key string) (string, error) {
 }
 
 // Put implements Store. It writes to a temporary file in the target
-// directory, syncs it, and renames it into place. Errors of r come back
-// wrapped but uncoded; errors of the file system carry ErrFull or
-// ErrUnavailable.
+// directory, syncs it, renames it into place and syncs the directory, so
+// that once Put returns the blob survives a crash of the machine too: a
+// rename is durable only once its directory is. Directories it creates
+// are synced into their parents alike. Errors of r come back wrapped but
+// uncoded; errors of the file system carry ErrFull or ErrUnavailable.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	p, err := l.path(key)
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
-		return 0, storeFault("put", key, err)
+	dir := filepath.Dir(p)
+	tmp, err := os.CreateTemp(dir, tempPrefix+"*")
+	if errors.Is(err, fs.ErrNotExist) { // the directory first, then: most Puts find theirs
+		if err = l.mkdirs(dir); err == nil {
+			tmp, err = os.CreateTemp(dir, tempPrefix+"*")
+		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), tempPrefix+"*")
 	if err != nil {
 		return 0, storeFault("put", key, err)
 	}
 	src := &sourceReader{r: ctxReader{ctx, r}}
-	n, err := io.Copy(tmp, src)
+	n, err := copyChunked(tmp, src)
 	if err != nil && err != src.err {
 		err = storeFault("put", key, err)
 	} else if err != nil {
@@ -83,7 +88,42 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		os.Remove(tmp.Name())
 		return n, err
 	}
+	if err := syncDir(dir); err != nil {
+		return n, storeFault("put", key, err)
+	}
 	return n, nil
+}
+
+// mkdirs creates dir, a directory under the root, and those above it
+// that are missing, syncing each into its parent.
+func (l *Local) mkdirs(dir string) error {
+	if dir == l.root {
+		return nil
+	}
+	err := os.Mkdir(dir, 0o750)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err = l.mkdirs(filepath.Dir(dir)); err == nil {
+			err = os.Mkdir(dir, 0o750)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrExist) { // made meanwhile by another Put: synced by it, or by this
+		return err
+	}
+	return syncDir(filepath.Dir(dir))
+}
+
+// syncDir makes the entries of directory dir durable; a variable, for
+// tests to watch.
+var syncDir = func(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // Open implements Store.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +137,93 @@ func TestLocalListWhileDeleting(t *testing.T) {
 	})
 	if err != nil || strings.Join(got, " ") != "staging/u/1 staging/u/3" {
 		t.Fatalf("List = %v, %v; want [staging/u/1 staging/u/3], nil", got, err)
+	}
+}
+
+// TestLocalPutSyncsDirectories: Put syncs the directory it renames into,
+// and the parent of each directory it creates, so that a crash of the
+// machine after Put returned cannot lose the blob's name; and a failing
+// sync fails the Put as the store's fault.
+func TestLocalPutSyncsDirectories(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	st, err := NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var synced []string
+	var fail error
+	old := syncDir
+	syncDir = func(dir string) error {
+		rel, _ := filepath.Rel(root, dir)
+		synced = append(synced, filepath.ToSlash(rel))
+		return fail
+	}
+	t.Cleanup(func() { syncDir = old })
+	for _, c := range []struct {
+		key  string
+		want string
+	}{
+		{"a/b/c.webp", ". a a/b"}, // a made in the root, b in a, the blob in b
+		{"a/b/d.webp", "a/b"},
+		{"a/e/f.webp", "a a/e"},
+	} {
+		synced = nil
+		if _, err := st.Put(ctx, c.key, strings.NewReader("x")); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(synced, " "); got != c.want {
+			t.Errorf("Put %s synced %q; want %q", c.key, got, c.want)
+		}
+	}
+	fail = errors.New("EIO")
+	if _, err := st.Put(ctx, "a/b/g.webp", strings.NewReader("x")); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Put with a failing directory sync: %v; want ErrUnavailable", err)
+	}
+}
+
+// trickle hands over its bytes a KiB a read, as a multipart part does a
+// few KiB at a time.
+type trickle struct{ n int }
+
+func (t *trickle) Read(p []byte) (int, error) {
+	if t.n == 0 {
+		return 0, io.EOF
+	}
+	m := min(len(p), 1<<10, t.n)
+	t.n -= m
+	clear(p[:m])
+	return m, nil
+}
+
+// TestLocalPutWritesInChunks: a source that hands over a KiB a read is
+// written in chunks of writeChunk, not a system call a read (counted by
+// the kernel, /proc/self/io's syscw).
+func TestLocalPutWritesInChunks(t *testing.T) {
+	st, err := NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int {
+		b, err := os.ReadFile("/proc/self/io")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "syscw: "); ok {
+				n, _ := strconv.Atoi(v)
+				return n
+			}
+		}
+		t.Fatal("no syscw in /proc/self/io")
+		return 0
+	}
+	const size = 2 << 20
+	before := writes()
+	if n, err := st.Put(context.Background(), "big.bin", &trickle{n: size}); err != nil || n != size {
+		t.Fatalf("Put = %d, %v", n, err)
+	}
+	if got, most := writes()-before, size/writeChunk+8; got > most {
+		t.Errorf("Put of %d bytes made %d write system calls; want at most %d", size, got, most)
 	}
 }
