@@ -30,14 +30,6 @@ func (s samples) quantile(q float64) float64 {
 func (s samples) median() float64 { return s.quantile(0.5) }
 func (s samples) p99() float64    { return s.quantile(0.99) }
 
-func (s samples) sum() float64 {
-	var t float64
-	for _, v := range s {
-		t += v
-	}
-	return t
-}
-
 // ms formats seconds as milliseconds.
 func ms(sec float64) string {
 	switch {

@@ -58,9 +58,6 @@ func StartRedis(t testing.TB) *RedisProcess {
 	}
 }
 
-// Pid is the server's process id.
-func (p *RedisProcess) Pid() int { return p.cmd.Process.Pid }
-
 // Pause stops the server with SIGSTOP: its socket still accepts
 // connections, but nothing is answered (a hung Redis). The server is
 // resumed when the test ends.

@@ -198,16 +198,6 @@ func (s *Sentinel) WaitFailover(t testing.TB, old string, timeout time.Duration)
 	}
 }
 
-// Client returns a client of the master as the sentinels name it now
-// (a failover client, following the master), for a test's own reads.
-func (s *Sentinel) Client(t testing.TB) redis.UniversalClient {
-	t.Helper()
-	c := redis.NewFailoverClient(&redis.FailoverOptions{MasterName: SentinelMaster,
-		SentinelAddrs: s.Sentinels, SentinelPassword: s.SentinelPassword, Password: s.Password})
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
 // agreedMaster asks every sentinel for the master's address and returns
 // the one a majority gives.
 func (s *Sentinel) agreedMaster(ctx context.Context) (string, error) {
