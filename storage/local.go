@@ -89,6 +89,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader) (int64, error)
 		return n, err
 	}
 	if err := syncDir(dir); err != nil {
+		os.Remove(p) // not known to last: not there at all, as on every error
 		return n, storeFault("put", key, err)
 	}
 	return n, nil

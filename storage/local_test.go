@@ -180,6 +180,9 @@ func TestLocalPutSyncsDirectories(t *testing.T) {
 	if _, err := st.Put(ctx, "a/b/g.webp", strings.NewReader("x")); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("Put with a failing directory sync: %v; want ErrUnavailable", err)
 	}
+	if _, err := os.Stat(filepath.Join(root, "a", "b", "g.webp")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the blob of a failed Put: %v; want it gone", err)
+	}
 }
 
 // trickle hands over its bytes a KiB a read, as a multipart part does a
