@@ -93,7 +93,7 @@ soak: deps-test
 ## imgproxy on PATH) exists, beside imgproxy, on real photos, and rewrite
 ## BENCHMARKS.md (~20 minutes; not part of test or CI). The kernels and
 ## the seed mounts against the native upload are Go benchmarks of their own:
-##   go test ./imaging/ ./api/ ./db/ -run '^$' -bench . -count 6 >b.txt
+##   go test ./imaging/ ./api/ ./intake/ ./db/ -run '^$' -bench . -count 6 >b.txt
 ##   go run golang.org/x/perf/cmd/benchstat@latest b.txt
 bench: deps-bench build
 	@bench/corpus.sh bench/corpus

@@ -38,13 +38,6 @@ func (s *Server) fileGate(policy *sniff.Policy) *intake.FileGate {
 	return &intake.FileGate{Policy: policy, MaxFrames: s.cfg.MaxFrames, MaxPixels: s.cfg.MaxPixels}
 }
 
-// multipartReadSize is the most of a multipart body read from its
-// connection at once. The multipart parser alone reads 4 KiB at a time:
-// each read a system call and, should the socket be empty, a wait for
-// the netpoller and then for a core, which under concurrent uploads cost
-// more than the bytes did.
-const multipartReadSize = 64 << 10
-
 // multipartBody checks that the request is multipart/form-data, bounds
 // its body to limit plus the multipart overhead, and returns its reader
 // (which prints the parts for an Idempotency-Key, bodyPrint).
@@ -57,7 +50,7 @@ func multipartBody(c *gin.Context, limit int64, want string) (*partReader, error
 	if params["boundary"] == "" {
 		return nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed multipart body: no boundary in Content-Type")
 	}
-	mr := multipart.NewReader(bufio.NewReaderSize(c.Request.Body, multipartReadSize), params["boundary"])
+	mr := multipart.NewReader(bufio.NewReaderSize(c.Request.Body, intake.BodyReadSize), params["boundary"])
 	if p := bodyPrintOf(c); p != nil {
 		return p.parts(mr), nil
 	}

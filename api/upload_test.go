@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"picpipe/internal/testenv"
@@ -31,6 +33,21 @@ func TestMultipartReadsInBulk(t *testing.T) {
 	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
 	file := append(fixture(t, "photo.jpg"), bytes.Repeat([]byte{0}, 1<<20)...) // what follows EOI is kept as sent
 	body, ct := form(t, "big.jpg", file, map[string]string{"quality": "70"})
+	uploadCountingReads(t, e, body, ct, len(file))
+}
+
+// TestJSONReadsInBulk: so is a JSON upload's base64 data.
+func TestJSONReadsInBulk(t *testing.T) {
+	e := newEnv(t, testenv.SQLite(t), envOpts{noWorker: true})
+	file := append(fixture(t, "photo.jpg"), bytes.Repeat([]byte{0}, 1<<20)...)
+	body := `{"filename":"big.jpg","data":"` + base64.StdEncoding.EncodeToString(file) + `"}`
+	uploadCountingReads(t, e, strings.NewReader(body), "application/json", len(body))
+}
+
+// uploadCountingReads uploads body, asynchronously, and checks that it
+// was read from in reads of 32 KiB or more.
+func uploadCountingReads(t *testing.T, e *env, body io.Reader, ct string, size int) {
+	t.Helper()
 	cr := &countingReader{r: body}
 	req := httptest.NewRequest("POST", "/v1/images", cr)
 	req.Header.Set("Authorization", "Bearer "+e.key)
@@ -41,7 +58,7 @@ func TestMultipartReadsInBulk(t *testing.T) {
 	if rec.Code != http.StatusAccepted {
 		t.Fatalf("upload: HTTP %d %s", rec.Code, rec.Body)
 	}
-	if most := len(file)/(32<<10) + 4; cr.reads > most {
-		t.Errorf("the %d-byte body was read in %d reads; want at most %d", len(file), cr.reads, most)
+	if most := size/(32<<10) + 4; cr.reads > most {
+		t.Errorf("the %d-byte body was read in %d reads; want at most %d", size, cr.reads, most)
 	}
 }

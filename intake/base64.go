@@ -3,7 +3,6 @@ package intake
 import (
 	"bufio"
 	"encoding/base64"
-	"errors"
 	"io"
 	"mime"
 	"strings"
@@ -38,28 +37,36 @@ func DecodeData(r io.Reader) (io.Reader, string, error) {
 			return nil, "", picpipe.Errorf(picpipe.ECodeInvalidRequest, "malformed data URL media type %q", typ)
 		}
 	}
-	return &base64Reader{dec: base64.NewDecoder(base64.RawStdEncoding, &base64Filter{r: br})}, declared, nil
+	return &base64Reader{src: &base64Filter{r: br}}, declared, nil
 }
 
 // base64Filter drops white space and padding and maps the URL-safe
 // alphabet to the standard one, so one raw decoder reads every variant.
+// Any other byte passes, for the decoder to refuse.
 type base64Filter struct{ r io.Reader }
+
+// base64Drop and base64Std are base64Filter's tables: the bytes it drops,
+// and what it maps each byte to.
+var base64Drop, base64Std = func() (drop [256]bool, std [256]byte) {
+	for i := range std {
+		std[i] = byte(i)
+	}
+	for _, c := range []byte(" \n\r\t=") {
+		drop[c] = true
+	}
+	std['-'], std['_'] = '+', '/'
+	return drop, std
+}()
 
 func (f *base64Filter) Read(p []byte) (int, error) {
 	for {
 		n, err := f.r.Read(p)
 		k := 0
 		for _, c := range p[:n] {
-			switch c {
-			case ' ', '\n', '\r', '\t', '=':
-				continue
-			case '-':
-				c = '+'
-			case '_':
-				c = '/'
+			if !base64Drop[c] {
+				p[k] = base64Std[c]
+				k++
 			}
-			p[k] = c
-			k++
 		}
 		if k > 0 || err != nil {
 			return k, err
@@ -67,16 +74,49 @@ func (f *base64Filter) Read(p []byte) (int, error) {
 	}
 }
 
-// base64Reader reports undecodable input as invalid_request.
-type base64Reader struct{ dec io.Reader }
+// base64Chunk is the most base64 text base64Reader decodes at once.
+const base64Chunk = 32 << 10
+
+// base64Reader decodes what its filter yields, in chunks of whole
+// quanta (4 characters, 3 bytes) carrying a partial one over to the next,
+// the last at the end; undecodable input is invalid_request.
+type base64Reader struct {
+	src  io.Reader
+	text [base64Chunk]byte
+	held int // characters of a partial quantum at the start of text
+	dec  [base64Chunk / 4 * 3]byte
+	out  []byte // decoded, not yet read
+	err  error  // what ends the stream once out is read
+}
 
 func (b *base64Reader) Read(p []byte) (int, error) {
-	n, err := b.dec.Read(p)
-	var corrupt base64.CorruptInputError
-	if errors.As(err, &corrupt) {
-		err = picpipe.Errorf(picpipe.ECodeInvalidRequest, "data is not valid base64")
+	for len(b.out) == 0 {
+		if b.err != nil {
+			return 0, b.err
+		}
+		b.fill()
 	}
-	return n, err
+	n := copy(p, b.out)
+	b.out = b.out[n:]
+	return n, nil
+}
+
+func (b *base64Reader) fill() {
+	n, err := b.src.Read(b.text[b.held:])
+	n += b.held
+	whole := n / 4 * 4
+	if err == io.EOF {
+		whole = n // the last quantum, partial or not
+	}
+	m, derr := base64.RawStdEncoding.Decode(b.dec[:], b.text[:whole])
+	b.out = b.dec[:m]
+	b.held = copy(b.text[:], b.text[whole:n])
+	switch {
+	case derr != nil:
+		b.out, b.err = nil, picpipe.Errorf(picpipe.ECodeInvalidRequest, "data is not valid base64")
+	case err != nil:
+		b.err = err
+	}
 }
 
 // SameType reports whether a declared media type names the sniffed one,

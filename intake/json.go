@@ -23,7 +23,7 @@ const (
 // are refused. onData is called at most once, in the middle of the parse;
 // its error ends it.
 func ReadJSON(r io.Reader, dataField string, onData func(io.Reader) error) (_ map[string]string, err error) {
-	p := &jsonScanner{r: bufio.NewReader(r)}
+	p := &jsonScanner{r: bufio.NewReaderSize(r, BodyReadSize)}
 	defer func() {
 		if errors.Is(err, io.ErrUnexpectedEOF) { // the body ended mid-object
 			err = p.syntax("the rest of the object")
@@ -176,6 +176,10 @@ func (s *jsonStringReader) Read(out []byte) (int, error) {
 		if s.done {
 			break
 		}
+		if k := s.plain(out[n:]); k > 0 { // the run of bytes with nothing to unescape, at once
+			n += k
+			continue
+		}
 		c, err := s.r.ReadByte()
 		if err != nil {
 			if errors.Is(err, io.EOF) {
@@ -201,6 +205,21 @@ func (s *jsonStringReader) Read(out []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return n, nil
+}
+
+// plain copies to out the bytes buffered up to the next one that ends
+// the string or needs a look (a quote, a backslash, a control
+// character), and returns how many: 0 when that one comes first or
+// nothing is buffered.
+func (s *jsonStringReader) plain(out []byte) int {
+	b, _ := s.r.Peek(min(s.r.Buffered(), len(out)))
+	k := 0
+	for k < len(b) && b[k] != '"' && b[k] != '\\' && b[k] >= 0x20 {
+		k++
+	}
+	copy(out, b[:k])
+	s.r.Discard(k)
+	return k
 }
 
 // escape decodes one escape sequence after its backslash.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"picpipe"
 )
@@ -32,6 +33,8 @@ func TestReadJSON(t *testing.T) {
 		{"bad escape", `{"a":"\q"}`, nil, "", picpipe.ECodeInvalidRequest},
 		{"long value", `{"a":"` + strings.Repeat("x", maxJSONValue+1) + `"}`, nil, "", picpipe.ECodeInvalidRequest},
 		{"not an object", `[1]`, nil, "", picpipe.ECodeInvalidRequest},
+		{"long data with escapes across the buffer's ends", `{"data":"` + strings.Repeat(strings.Repeat("A", 999)+`\/`, 300) + `"}`,
+			map[string]string{"data": ""}, strings.Repeat(strings.Repeat("A", 999)+"/", 300), ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,19 +143,71 @@ func FuzzReadJSON(f *testing.F) {
 func FuzzDecodeData(f *testing.F) {
 	f.Add([]byte("hello"), true)
 	f.Add([]byte{0xff, 0xfe, 0}, false)
+	f.Add([]byte("aGVs\nbG8=\r\n"), false)
 	f.Fuzz(func(t *testing.T, raw []byte, dataURL bool) {
+		decode := func(r io.Reader) ([]byte, error) {
+			d, _, err := DecodeData(r)
+			if err != nil {
+				return nil, err
+			}
+			return io.ReadAll(d)
+		}
 		for _, enc := range []string{base64.StdEncoding.EncodeToString(raw), base64.RawURLEncoding.EncodeToString(raw)} {
 			if dataURL {
 				enc = "data:application/octet-stream;base64," + enc
 			}
-			r, _, err := DecodeData(strings.NewReader(enc))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := io.ReadAll(r)
-			if err != nil || !bytes.Equal(got, raw) {
-				t.Fatalf("decoded %q, %v; want %q", got, err, raw)
+			// whole, and a byte a read: the decoder carries partial
+			// quanta from one read to the next
+			for _, r := range []io.Reader{strings.NewReader(enc), iotest.OneByteReader(strings.NewReader(enc))} {
+				if got, err := decode(r); err != nil || !bytes.Equal(got, raw) {
+					t.Fatalf("decoded %q, %v; want %q", got, err, raw)
+				}
 			}
 		}
+		// Any text: decoded as the standard raw decoder decodes it once
+		// white space and padding are dropped and the URL-safe alphabet
+		// mapped, or refused as invalid_request when that refuses it.
+		var text []byte
+		for _, c := range raw {
+			switch c {
+			case ' ', '\n', '\r', '\t', '=':
+				continue
+			case '-':
+				c = '+'
+			case '_':
+				c = '/'
+			}
+			text = append(text, c)
+		}
+		want, wantErr := base64.RawStdEncoding.DecodeString(string(text))
+		if bytes.HasPrefix(raw, []byte("data:")) {
+			return // a data URL's prefix
+		}
+		got, err := decode(iotest.OneByteReader(bytes.NewReader(raw)))
+		if (err != nil) != (wantErr != nil) || err == nil && !bytes.Equal(got, want) {
+			t.Fatalf("DecodeData(%q) = %q, %v; want %q, %v", raw, got, err, want, wantErr)
+		}
+		if err != nil && picpipe.ErrorCode(err) != picpipe.ECodeInvalidRequest {
+			t.Fatalf("DecodeData(%q): %v; want invalid_request", raw, err)
+		}
 	})
+}
+
+// BenchmarkReadJSON streams the base64 of 2 MB out of a JSON body, as a
+// JSON upload does.
+func BenchmarkReadJSON(b *testing.B) {
+	body := `{"filename":"a.jpg","data":"` + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xd8}, 2<<20)) + `"}`
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		_, err := ReadJSON(strings.NewReader(body), "data", func(r io.Reader) error {
+			d, _, err := DecodeData(r)
+			if err == nil {
+				_, err = io.Copy(io.Discard, d)
+			}
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -15,6 +15,13 @@ import (
 // boundaries, part headers and small fields.
 const MultipartOverhead = 64 << 10
 
+// BodyReadSize is the most of an upload's body read from its connection
+// at once, through the buffer of its parser (multipart or JSON), whose
+// own would read 4 KiB at a time: each read a system call and, should
+// the socket be empty, a wait for the netpoller and then for a core,
+// which under concurrent uploads cost more than the bytes did.
+const BodyReadSize = 64 << 10
+
 // Stager streams uploads into a store, the one way bytes come in.
 type Stager struct {
 	Store storage.Store
