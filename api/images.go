@@ -56,7 +56,7 @@ func (s *Server) createImage(c *gin.Context) {
 	if wait > 0 {
 		// Before its task is queued, so that no change of it goes
 		// unheard: the row as recorded is then its state until one comes.
-		ch, unwatch := s.waiter.Watch(id)
+		ch, unwatch := s.waiter.WatchEnds(id)
 		defer unwatch()
 		changes = ch
 	}
@@ -240,7 +240,7 @@ func (s *Server) awaitDone(ctx context.Context, id string, d time.Duration, done
 	if d <= 0 {
 		return
 	}
-	changes, stop := s.waiter.Watch(id) // before the first call: no change between goes unheard
+	changes, stop := s.waiter.WatchEnds(id) // before the first call: no change between goes unheard
 	defer stop()
 	if !done() {
 		s.awaitChanges(ctx, changes, d, done)
@@ -249,8 +249,9 @@ func (s *Server) awaitDone(ctx context.Context, id string, d time.Duration, done
 
 // awaitChanges calls done after each of changes, and every second in
 // case an announcement was missed, until it reports true or d has
-// passed. Every change is heard: a request is told of an image's claim
-// (processing) and then of its end.
+// passed. The changes are a WatchEnds': an image's claim (processing)
+// is no end, and reading the row for it was one query an upload for
+// nothing.
 func (s *Server) awaitChanges(ctx context.Context, changes <-chan struct{}, d time.Duration, done func() bool) {
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()

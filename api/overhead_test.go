@@ -282,7 +282,7 @@ func TestUploadOverhead(t *testing.T) {
 		what       string
 		got, bound float64
 	}{
-		{"database round trips", o.per(sum(o.shapes)), 23},
+		{"database round trips", o.per(sum(o.shapes)), 22},
 		{"database transactions that write (fsyncs)", o.per(o.writeTx), 5},
 		{"blob writes (two fsyncs each)", o.per(o.puts), 3},
 		// two of them the wakes of its two tasks (jobs.Queue), which

@@ -25,6 +25,19 @@ func PublishDone(ctx context.Context, rdb redis.UniversalClient, id string) erro
 	return rdb.Publish(ctx, doneChannel, id).Err()
 }
 
+// PublishStarted announces that a worker took the image or file id up
+// (processing): a change for those who follow its every status (Watch),
+// which those waiting for its end (WatchEnds, Wait) are not woken for.
+// A synchronous upload would read its row for nothing at each claim.
+func PublishStarted(ctx context.Context, rdb redis.UniversalClient, id string) error {
+	return rdb.Publish(ctx, doneChannel, startPrefix+id).Err()
+}
+
+// startPrefix begins the payload of a PublishStarted, which no id does.
+// An API process that knows no starts wakes nobody for one: its status
+// streams show processing at their next recheck instead.
+const startPrefix = "start:"
+
 // Waiter lets requests wait for images and files to change. One
 // subscription per process serves all waiting requests (Wait, woken once)
 // and status streams (Watch, told of every change). A Waiter only wakes
@@ -43,7 +56,7 @@ type Waiter struct {
 
 	mu       sync.Mutex
 	waiting  map[string][]chan struct{}
-	watching map[string]map[chan struct{}]struct{}
+	watching map[string]map[chan struct{}]bool // true: told of starts too
 	stop     chan struct{}
 	done     chan struct{}
 }
@@ -64,7 +77,7 @@ func NewWaiter(ctx context.Context, rdb redis.UniversalClient) (*Waiter, error) 
 	var id [8]byte
 	rand.Read(id[:])
 	w := &Waiter{rdb: rdb, probe: probePrefix + hex.EncodeToString(id[:]) + ":",
-		waiting: map[string][]chan struct{}{}, watching: map[string]map[chan struct{}]struct{}{},
+		waiting: map[string][]chan struct{}{}, watching: map[string]map[chan struct{}]bool{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go w.run(ps)
 	return w, nil
@@ -103,8 +116,10 @@ func (w *Waiter) run(ps *redis.PubSub) {
 			case msg.Payload == pending:
 				pending = ""
 			case strings.HasPrefix(msg.Payload, probePrefix):
+			case strings.HasPrefix(msg.Payload, startPrefix):
+				w.wake(strings.TrimPrefix(msg.Payload, startPrefix), true)
 			default:
-				w.wake(msg.Payload)
+				w.wake(msg.Payload, false)
 			}
 		case <-tick.C:
 			if pending != "" {
@@ -128,15 +143,21 @@ func (w *Waiter) run(ps *redis.PubSub) {
 	}
 }
 
-// wake closes the channels of id's waiters and tells its watchers.
-func (w *Waiter) wake(id string) {
+// wake closes the channels of id's waiters and tells its watchers; of a
+// start, only the watchers of every change.
+func (w *Waiter) wake(id string, start bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, ch := range w.waiting[id] {
-		close(ch)
+	if !start {
+		for _, ch := range w.waiting[id] {
+			close(ch)
+		}
+		delete(w.waiting, id)
 	}
-	delete(w.waiting, id)
-	for ch := range w.watching[id] {
+	for ch, starts := range w.watching[id] {
+		if start && !starts {
+			continue
+		}
 		select {
 		case ch <- struct{}{}:
 		default: // one is pending already: the watcher reads the row once for both
@@ -149,13 +170,19 @@ func (w *Waiter) wake(id string) {
 // id, where Wait wakes once. Announcements that arrive while one is
 // pending make one: the caller reads the row anyway. Watch before reading
 // the row, so that no change between the two goes unheard.
-func (w *Waiter) Watch(id string) (<-chan struct{}, func()) {
+func (w *Waiter) Watch(id string) (<-chan struct{}, func()) { return w.watch(id, true) }
+
+// WatchEnds is Watch for a caller waiting for id to end: it is not told
+// of starts (PublishStarted).
+func (w *Waiter) WatchEnds(id string) (<-chan struct{}, func()) { return w.watch(id, false) }
+
+func (w *Waiter) watch(id string, starts bool) (<-chan struct{}, func()) {
 	ch := make(chan struct{}, 1)
 	w.mu.Lock()
 	if w.watching[id] == nil {
-		w.watching[id] = map[chan struct{}]struct{}{}
+		w.watching[id] = map[chan struct{}]bool{}
 	}
-	w.watching[id][ch] = struct{}{}
+	w.watching[id][ch] = starts
 	w.mu.Unlock()
 	return ch, func() {
 		w.mu.Lock()

@@ -50,3 +50,51 @@ func TestWaiterWatch(t *testing.T) {
 		t.Fatalf("Listeners after every stop = %d; want 0", n)
 	}
 }
+
+// TestWaiterStarts: a start (PublishStarted) is told to the watchers of
+// every change, not to those waiting for the end (WatchEnds, Wait), who
+// would read the row for nothing; the end that follows wakes them all.
+func TestWaiterStarts(t *testing.T) {
+	ctx := context.Background()
+	opt, _ := jobs.RedisOpt(testenv.Redis(t))
+	rc := opt.MakeRedisClient().(redis.UniversalClient)
+	defer rc.Close()
+	w, err := jobs.NewWaiter(ctx, rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	all, stopAll := w.Watch("img_a")
+	defer stopAll()
+	ends, stopEnds := w.WatchEnds("img_a")
+	defer stopEnds()
+	waited, cancelWait := w.Wait("img_a")
+	defer cancelWait()
+	heard := func(ch <-chan struct{}, what string) {
+		t.Helper()
+		select {
+		case <-ch:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s not heard", what)
+		}
+	}
+	if err := jobs.PublishStarted(ctx, rc, "img_a"); err != nil {
+		t.Fatal(err)
+	}
+	heard(all, "the start, by Watch")
+	// One wake tells every listener of the start at once: by now the
+	// others have been passed over, or told.
+	select {
+	case <-ends:
+		t.Fatal("WatchEnds was told of a start")
+	case <-waited:
+		t.Fatal("Wait was woken by a start")
+	default:
+	}
+	if err := jobs.PublishDone(ctx, rc, "img_a"); err != nil {
+		t.Fatal(err)
+	}
+	heard(all, "the end, by Watch")
+	heard(ends, "the end, by WatchEnds")
+	heard(waited, "the end, by Wait")
+}

@@ -38,7 +38,7 @@ func (w *Worker) processImage(ctx context.Context, t *asynq.Task) error {
 	if img.PrevAttempt != "" {
 		w.sweep(ctx, blobKeys(img, img.PrevAttempt, outputFormats...)...)
 	}
-	w.announce(ctx, img.ID) // processing now, for those who follow its status
+	w.announceStart(ctx, img.ID)
 	out, err := w.runPipeline(ctx, img)
 	if err != nil {
 		return w.failOrRetry(ctx, t.Type(), img, err)
@@ -225,6 +225,14 @@ func lastAttempt(ctx context.Context) bool {
 func (w *Worker) announce(ctx context.Context, id string) {
 	if err := jobs.PublishDone(ctx, w.rdb, id); err != nil {
 		slog.Warn("announce done", "image_id", id, "err", err)
+	}
+}
+
+// announceStart tells those who follow the status of the image id that
+// it is processing now (jobs.PublishStarted).
+func (w *Worker) announceStart(ctx context.Context, id string) {
+	if err := jobs.PublishStarted(ctx, w.rdb, id); err != nil {
+		slog.Warn("announce start", "image_id", id, "err", err)
 	}
 }
 
