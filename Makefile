@@ -91,7 +91,7 @@ soak: deps-test
 
 ## bench: measure picpipe against the vips CLI and, when bin/imgproxy (or
 ## imgproxy on PATH) exists, beside imgproxy, on real photos, and rewrite
-## BENCHMARKS.md (~20 minutes; not part of test or CI). The kernels and
+## BENCHMARKS.md (~30 minutes; not part of test or CI). The kernels and
 ## the seed mounts against the native upload are Go benchmarks of their own:
 ##   go test ./imaging/ ./api/ ./intake/ ./db/ -run '^$' -bench . -count 6 >b.txt
 ##   go run golang.org/x/perf/cmd/benchstat@latest b.txt
