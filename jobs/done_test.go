@@ -11,19 +11,27 @@ import (
 	"picpipe/jobs"
 )
 
+// newWaiter returns a Waiter on a fresh redis-server and a client of
+// that server to publish with, both closed when t ends.
+func newWaiter(t *testing.T) (*jobs.Waiter, redis.UniversalClient) {
+	t.Helper()
+	opt, _ := jobs.RedisOpt(testenv.Redis(t))
+	rc := opt.MakeRedisClient().(redis.UniversalClient)
+	t.Cleanup(func() { rc.Close() })
+	w, err := jobs.NewWaiter(context.Background(), rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w, rc
+}
+
 // TestWaiterWatch checks that a watcher hears every announcement of its
 // id (one pending at a time), not another's, and that Listeners counts
 // the waiters and watchers and drops as they stop.
 func TestWaiterWatch(t *testing.T) {
 	ctx := context.Background()
-	opt, _ := jobs.RedisOpt(testenv.Redis(t))
-	rc := opt.MakeRedisClient().(redis.UniversalClient)
-	defer rc.Close()
-	w, err := jobs.NewWaiter(ctx, rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, rc := newWaiter(t)
 	ch, stop := w.Watch("file_a")
 	_, stopOther := w.Watch("file_b")
 	_, cancelWait := w.Wait("file_a")
@@ -56,14 +64,7 @@ func TestWaiterWatch(t *testing.T) {
 // would read the row for nothing; the end that follows wakes them all.
 func TestWaiterStarts(t *testing.T) {
 	ctx := context.Background()
-	opt, _ := jobs.RedisOpt(testenv.Redis(t))
-	rc := opt.MakeRedisClient().(redis.UniversalClient)
-	defer rc.Close()
-	w, err := jobs.NewWaiter(ctx, rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, rc := newWaiter(t)
 	all, stopAll := w.Watch("img_a")
 	defer stopAll()
 	ends, stopEnds := w.WatchEnds("img_a")

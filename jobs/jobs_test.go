@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"picpipe/db"
 	"picpipe/internal/testenv"
@@ -60,14 +59,7 @@ func TestParseImagePayloadRejectsGarbage(t *testing.T) {
 
 func TestWaiterWakesOnPublish(t *testing.T) {
 	ctx := context.Background()
-	opt, _ := jobs.RedisOpt(testenv.Redis(t))
-	rc := opt.MakeRedisClient().(redis.UniversalClient)
-	defer rc.Close()
-	w, err := jobs.NewWaiter(ctx, rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w, rc := newWaiter(t)
 	ch, cancel := w.Wait("img_a")
 	defer cancel()
 	other, cancelOther := w.Wait("img_b")
