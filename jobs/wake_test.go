@@ -12,8 +12,10 @@ import (
 	"picpipe/internal/testenv"
 )
 
-// probes counts the dequeues a client sends, by queue, as dequeued
-// recognises them.
+// probes counts the dequeues a client runs, by queue, as dequeued
+// recognises them. An EVALSHA the server does not know the script of
+// yet (NOSCRIPT, the first on a server) is not counted: go-redis sends
+// it again as EVAL, one dequeue.
 type probes struct {
 	mu sync.Mutex
 	n  map[string]int
@@ -25,13 +27,23 @@ func (p *probes) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Proce
 }
 func (p *probes) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if q, ok := dequeued(scriptKeys(cmd)); ok {
-			p.mu.Lock()
-			p.n[q]++
-			p.mu.Unlock()
+		q, ok := dequeued(scriptKeys(cmd))
+		if !ok {
+			return next(ctx, cmd)
 		}
-		return next(ctx, cmd)
+		p.add(q, 1) // before: the Waker may hold it
+		err := next(ctx, cmd)
+		if redis.HasErrorPrefix(err, "NOSCRIPT") {
+			p.add(q, -1)
+		}
+		return err
 	}
+}
+
+func (p *probes) add(q string, n int) {
+	p.mu.Lock()
+	p.n[q] += n
+	p.mu.Unlock()
 }
 
 func (p *probes) total() int {
