@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -25,5 +26,23 @@ func TestParsePools(t *testing.T) {
 	}
 	if _, err := ParsePools([]string{"images", "avif"}); err == nil {
 		t.Error(`ParsePools("images,avif") took an unknown pool`)
+	}
+}
+
+// The pools' defaults follow GOMAXPROCS — a container's CPU limit, or
+// what the operator set — not the host's CPU count (runtime.NumCPU),
+// which in a container holding two of 64 CPUs ran 64 libvips jobs at once.
+func TestDefaultConcurrency(t *testing.T) {
+	procs := runtime.NumCPU() + 14 // never the CPU count, as a container's limit would not be
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	c := Config{}.withDefaults()
+	if c.Concurrency != procs {
+		t.Errorf("default concurrency = %d with GOMAXPROCS %d (CPUs %d); want %d", c.Concurrency, procs, runtime.NumCPU(), procs)
+	}
+	if want := max(2, procs/4); c.VariantConcurrency != want {
+		t.Errorf("default variant concurrency = %d with GOMAXPROCS %d; want %d", c.VariantConcurrency, procs, want)
+	}
+	if c := (Config{Concurrency: 3, VariantConcurrency: 1}).withDefaults(); c.Concurrency != 3 || c.VariantConcurrency != 1 {
+		t.Errorf("set concurrencies became %d and %d; want 3 and 1", c.Concurrency, c.VariantConcurrency)
 	}
 }

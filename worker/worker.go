@@ -26,8 +26,8 @@ import (
 // default named beside it.
 type Config struct {
 	// Concurrency is the number of tasks run at once: the image worker
-	// pool (uploads, fetches, cleans, maintenance); 0 means the number of
-	// CPUs.
+	// pool (uploads, fetches, cleans, maintenance); 0 means
+	// DefaultConcurrency().
 	Concurrency int
 	// VariantConcurrency is the number of background variants (AVIF)
 	// made at once, on a pool of their own that, beside an image pool
@@ -80,9 +80,16 @@ const (
 	DefaultShutdownTimeout = 60 * time.Second
 )
 
+// DefaultConcurrency is the image pool's size: one job per CPU the
+// process may use, runtime.GOMAXPROCS — which the Go runtime lowers to a
+// container's CPU limit (rounded up, at least 2), where runtime.NumCPU
+// would count the whole host's CPUs, and which GOMAXPROCS sets as well.
+// Each job keeps about one core busy (libvips at concurrency 1).
+func DefaultConcurrency() int { return runtime.GOMAXPROCS(0) }
+
 func (c Config) withDefaults() Config {
 	if c.Concurrency == 0 {
-		c.Concurrency = runtime.NumCPU()
+		c.Concurrency = DefaultConcurrency()
 	}
 	if c.VariantConcurrency == 0 {
 		c.VariantConcurrency = DefaultVariantConcurrency()

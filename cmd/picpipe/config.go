@@ -45,7 +45,7 @@ type config struct {
 	DefaultWait       time.Duration `env:"PICPIPE_DEFAULT_WAIT"`
 	MaxWait           time.Duration `env:"PICPIPE_MAX_WAIT"`
 	APIShutdown       time.Duration `env:"PICPIPE_API_SHUTDOWN_TIMEOUT"`
-	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"`  // 0: one per CPU
+	WorkerConcurrency int           `env:"PICPIPE_WORKER_CONCURRENCY"`  // 0: worker.DefaultConcurrency()
 	VariantWorkers    int           `env:"PICPIPE_VARIANT_CONCURRENCY"` // 0: worker.DefaultVariantConcurrency()
 	VariantNice       int           `env:"PICPIPE_VARIANT_NICE"`        // 0: the variants share the worker's process
 	WorkerPools       []string      `env:"PICPIPE_WORKER_POOLS"`        // none: worker.AllPools

@@ -65,7 +65,7 @@ var rules = []rule{
 	{"PICPIPE_MAX_KEYS", wantCount, notNegative(func(c config) int { return c.MaxKeys })},
 	{"PICPIPE_MAX_STREAMS", wantCount, notNegative(func(c config) int { return c.MaxStreams })},
 	{"PICPIPE_MIN_BODY_RATE", wantCount + ", in bytes a second", notNegative(func(c config) int64 { return c.MinBodyRate })},
-	{"PICPIPE_WORKER_CONCURRENCY", wantCount + "; 0 is one per CPU", notNegative(func(c config) int { return c.WorkerConcurrency })},
+	{"PICPIPE_WORKER_CONCURRENCY", wantCount + "; 0 is one per CPU the process may use (GOMAXPROCS)", notNegative(func(c config) int { return c.WorkerConcurrency })},
 	{"PICPIPE_VARIANT_NICE", "a whole number from 0 (the variants run in the worker's own process) to 19 (the lowest CPU priority)", func(c config) error {
 		if c.VariantNice < 0 || c.VariantNice > 19 {
 			return errors.New("out of range")
