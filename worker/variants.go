@@ -14,12 +14,13 @@ import (
 
 // DefaultVariantConcurrency is how many background variants (AVIF) a
 // worker makes at once, on a pool of its own beside the image pool: a
-// quarter of the CPUs it may use (DefaultConcurrency), at least two. An AVIF takes three times the CPU of
-// its WebP and up to 555 MB at 24 MP, and nobody waits for it; but the
-// variants wait while uploads keep the image pool busy (gate), and the
-// backlog that leaves drains afterwards a fifth slower one at a time
-// than two at a time on two cores: 18 photos to WebP and AVIF took
-// 32.5 s against 26.9 s (the "sustained throughput" of BENCHMARKS.md).
+// quarter of the CPUs it may use (DefaultConcurrency), at least two. An
+// AVIF takes about 1.6 times the CPU of its WebP and about 530 MB at
+// 24 MP (BENCHMARKS.md), and nobody waits for it; but the variants wait
+// while uploads keep the image pool busy (gate), and the backlog that
+// leaves drains afterwards a fifth slower one at a time than two at a
+// time on two cores: 18 photos to WebP and AVIF took 32.5 s against
+// 26.9 s (the "sustained throughput" of BENCHMARKS.md).
 func DefaultVariantConcurrency() int { return max(2, DefaultConcurrency()/4) }
 
 // DefaultVariantNice is the CPU priority (nice value) at which the
