@@ -31,7 +31,8 @@ func TestParsePools(t *testing.T) {
 
 // The pools' defaults follow GOMAXPROCS — a container's CPU limit, or
 // what the operator set — not the host's CPU count (runtime.NumCPU),
-// which in a container holding two of 64 CPUs ran 64 libvips jobs at once.
+// which would run 64 libvips jobs at once in a container given 2 of a
+// host's 64 CPUs.
 func TestDefaultConcurrency(t *testing.T) {
 	procs := runtime.NumCPU() + 14 // never the CPU count, as a container's limit would not be
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
