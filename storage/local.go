@@ -218,7 +218,7 @@ var chunks = sync.Pool{New: func() any { b := make([]byte, writeChunk); return &
 // writebackEvery is how many bytes Put writes before it starts writing
 // them to the disk (startWriteback): a large upload is then mostly on the
 // disk by its last byte, and the fsync that makes it durable waits for
-// the rest only (a 23 MB upload's answer came 15–20 ms sooner, p50).
+// the rest only (a 23 MB upload's answer came 10–20 ms sooner, p50).
 const writebackEvery = 1 << 20
 
 // startWriteback starts the writeback of f's bytes [off, off+n) without
