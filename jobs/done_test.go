@@ -2,6 +2,7 @@ package jobs_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -26,6 +27,16 @@ func newWaiter(t *testing.T) (*jobs.Waiter, redis.UniversalClient) {
 	return w, rc
 }
 
+// heard fails t unless ch tells of a change within 5 s; what names it.
+func heard(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s not heard", what)
+	}
+}
+
 // TestWaiterWatch checks that a watcher hears every announcement of its
 // id (one pending at a time), not another's, and that Listeners counts
 // the waiters and watchers and drops as they stop.
@@ -42,11 +53,7 @@ func TestWaiterWatch(t *testing.T) {
 		if err := jobs.PublishDone(ctx, rc, "file_a"); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-ch:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("announcement %d not heard", i+1)
-		}
+		heard(t, ch, fmt.Sprintf("announcement %d", i+1))
 	}
 	if n := w.Listeners(); n != 2 {
 		t.Fatalf("Listeners after the waiter was woken = %d; want the 2 watchers", n)
@@ -71,18 +78,10 @@ func TestWaiterStarts(t *testing.T) {
 	defer stopEnds()
 	waited, cancelWait := w.Wait("img_a")
 	defer cancelWait()
-	heard := func(ch <-chan struct{}, what string) {
-		t.Helper()
-		select {
-		case <-ch:
-		case <-time.After(5 * time.Second):
-			t.Fatalf("%s not heard", what)
-		}
-	}
 	if err := jobs.PublishStarted(ctx, rc, "img_a"); err != nil {
 		t.Fatal(err)
 	}
-	heard(all, "the start, by Watch")
+	heard(t, all, "the start, by Watch")
 	// One wake tells every listener of the start at once: by now the
 	// others have been passed over, or told.
 	select {
@@ -95,7 +94,7 @@ func TestWaiterStarts(t *testing.T) {
 	if err := jobs.PublishDone(ctx, rc, "img_a"); err != nil {
 		t.Fatal(err)
 	}
-	heard(all, "the end, by Watch")
-	heard(ends, "the end, by WatchEnds")
-	heard(waited, "the end, by Wait")
+	heard(t, all, "the end, by Watch")
+	heard(t, ends, "the end, by WatchEnds")
+	heard(t, waited, "the end, by Wait")
 }

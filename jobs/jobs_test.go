@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -67,11 +66,7 @@ func TestWaiterWakesOnPublish(t *testing.T) {
 	if err := jobs.PublishDone(ctx, rc, "img_a"); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case <-ch:
-	case <-time.After(5 * time.Second):
-		t.Fatal("waiter not woken")
-	}
+	heard(t, ch, "the waiter's wake")
 	select {
 	case <-other:
 		t.Fatal("a cancelled waiter for another image was woken")
