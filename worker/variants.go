@@ -15,7 +15,7 @@ import (
 // DefaultVariantConcurrency is how many background variants (AVIF) a
 // worker makes at once, on a pool of its own beside the image pool: a
 // quarter of the CPUs it may use (DefaultConcurrency), at least two. An
-// AVIF takes about 1.6 times the CPU of its WebP and about 530 MB at
+// AVIF takes about 1.5 times the CPU of its WebP and about 530 MB at
 // 24 MP (BENCHMARKS.md), and nobody waits for it; but the variants wait
 // while uploads keep the image pool busy (gate), and the backlog that
 // leaves drains afterwards a fifth slower one at a time than two at a
